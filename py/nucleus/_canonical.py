@@ -1,0 +1,197 @@
+"""RFC 8785 (JCS) canonical JSON, with the value checks that make it well defined.
+
+Not public. ``canonicalize(value)`` returns the canonical UTF-8 bytes or raises ``ValidationError``
+naming the offending path. Values must be what JSON and RFC 8785 can carry without change: ``dict``
+with ``str`` keys, ``list``/``tuple``, ``str`` of valid Unicode, ``bool``, ``None``, ``int`` within
+±(2^53−1) and finite ``float``. Anything else is refused, never coerced.
+
+Speed: the common case (no floats, no keys outside the Basic Multilingual Plane) is serialized by the
+C ``json`` encoder with ``sort_keys``, which equals JCS there: code-point order equals UTF-16 order for
+BMP keys, and ``json.dumps(ensure_ascii=False)`` escapes exactly what JCS escapes (RFC 8785 §3.2.2.2).
+Everything else takes the pure-Python path below; the test suite proves both byte-identical to the
+``rfc8785`` package.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from ._errors import ValidationError
+
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_DEPTH = 64
+
+_dumps = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+).encode
+_dump_str = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class _Bad(Exception):
+    """Internal: a bad value, with the path collected while unwinding."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []
+
+
+def _describe(value: Any) -> str:
+    return type(value).__name__
+
+
+def _is_astral(key: str) -> bool:
+    return not key.isascii() and any(ord(c) > 0xFFFF for c in key)
+
+
+def _check(value: Any, depth: int) -> bool:
+    """Raise _Bad for a value JCS cannot carry; return True when the slow serializer is needed."""
+    t = type(value)
+    if t is str or value is None or t is bool:
+        return False
+    if t is int:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return False
+        raise _Bad(f"integer {value} is outside ±(2^53−1); JavaScript cannot represent it exactly")
+    if t is float:
+        if math.isfinite(value):
+            return True
+        raise _Bad(f"{value!r} is not a JSON number")
+    if t is dict:
+        if depth >= MAX_DEPTH:
+            raise _Bad(f"nesting deeper than {MAX_DEPTH} levels")
+        slow = False
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _Bad(f"object key {k!r} is a {_describe(k)}; JSON keys must be strings")
+            try:
+                if _check(v, depth + 1):
+                    slow = True
+            except _Bad as bad:
+                bad.path.append(f".{k}")
+                raise
+            if not slow and _is_astral(k):
+                slow = True
+        return slow
+    if t is list or t is tuple:
+        if depth >= MAX_DEPTH:
+            raise _Bad(f"nesting deeper than {MAX_DEPTH} levels")
+        slow = False
+        for i, v in enumerate(value):
+            try:
+                if _check(v, depth + 1):
+                    slow = True
+            except _Bad as bad:
+                bad.path.append(f"[{i}]")
+                raise
+        return slow
+    raise _Bad(f"a {_describe(value)} is not a JSON value")
+
+
+def _find_surrogate(value: Any, path: str) -> str | None:
+    """Path of the first string (or key) holding a lone surrogate, for the error message."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _find_surrogate(k, f"{path} (key {k!r})") or _find_surrogate(v, f"{path}.{k}")
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _find_surrogate(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def format_number(value: float) -> str:
+    """ECMAScript Number::toString of a finite double (RFC 8785 §3.2.2.3)."""
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    sign = "-" if value < 0 else ""
+    text = repr(abs(value))  # shortest round-trip digits, like ECMAScript
+    mantissa, _, exp_text = text.partition("e")
+    exponent = int(exp_text) if exp_text else 0
+    int_part, _, frac_part = mantissa.partition(".")
+    all_digits = int_part + frac_part
+    stripped = all_digits.lstrip("0")
+    point = len(int_part) - (len(all_digits) - len(stripped)) + exponent  # value = 0.DIGITS × 10^point
+    digits = stripped.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        return sign + digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return sign + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return sign + "0." + "0" * (-point) + digits
+    e = point - 1
+    exp_str = ("e+" if e >= 0 else "e-") + str(abs(e))
+    if k == 1:
+        return sign + digits + exp_str
+    return sign + digits[0] + "." + digits[1:] + exp_str
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _serialize(value: Any, out: list[str]) -> None:
+    t = type(value)
+    if t is dict:
+        out.append("{")
+        first = True
+        for k in sorted(value, key=_utf16_key):
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_dump_str(k))
+            out.append(":")
+            _serialize(value[k], out)
+        out.append("}")
+    elif t is list or t is tuple:
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(",")
+            _serialize(v, out)
+        out.append("]")
+    elif t is float:
+        out.append(format_number(value))
+    elif t is str:
+        out.append(_dump_str(value))
+    else:  # int, bool, None: the json encoder's spelling is JCS's
+        out.append(json.dumps(value))
+
+
+def canonicalize(value: Any, *, what: str = "value") -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of ``value``; ``ValidationError`` if it is not valid JSON data."""
+    try:
+        slow = _check(value, 0)
+    except _Bad as bad:
+        where = "".join(reversed(bad.path))
+        raise ValidationError(
+            f"{what}{where}: {bad.message}", details={"path": f"{what}{where}"}
+        ) from None
+    if slow:
+        out: list[str] = []
+        _serialize(value, out)
+        text = "".join(out)
+    else:
+        text = _dumps(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        where = _find_surrogate(value, what) or what
+        raise ValidationError(
+            f"{where}: string holds a lone surrogate, which is not valid Unicode",
+            details={"path": where},
+        ) from None

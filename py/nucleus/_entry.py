@@ -1,0 +1,29 @@
+"""The entry: one record at one position of the chain. Not public (exported from ``nucleus``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A chained record. ``record_json`` is the record's canonical RFC 8785 text: the source of truth."""
+
+    seq: int
+    hash: str
+    prev_hash: str | None
+    record_id: str
+    stream: str
+    timestamp: int
+    record_json: str
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """A fresh copy of the record as plain data."""
+        return json.loads(self.record_json)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{seq, hash, prevHash, record}`` as it crosses to JavaScript."""
+        return {"seq": self.seq, "hash": self.hash, "prevHash": self.prev_hash, "record": self.record}

@@ -1,0 +1,343 @@
+"""The ledger: the append pipeline, reads, verification, checkpoints, export and import.
+
+Append pipeline (single and batch): context and access → validation → module ``before_append`` →
+entries (seq, prev hash, hash) → one atomic storage write → module ``after_append`` → new tip. A
+failure before the write changes nothing anywhere. The ledger keeps only the tip in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ._acl import ACL_MODES, AccessControl
+from ._builtin_modules import module_from_config
+from ._checkpoint import Checkpoint
+from ._context import RequestContext, check_oid, parse_context
+from ._entry import Entry
+from ._errors import (
+    ArgumentError,
+    ChainIntegrityError,
+    ConfigError,
+    LedgerClosed,
+    LedgerFull,
+    LedgerMismatch,
+    NucleusError,
+    StorageError,
+    ValidationError,
+)
+from ._export import export_lines, parse_export
+from ._hashing import entry_hash
+from ._modules import Module, ModuleRegistry
+from ._options import LedgerOptions, check_ledger_id
+from ._query import QueryResult, parse_query
+from ._records import prepare_record
+from ._verify import EMPTY_TIP, Tip, verify_rows
+from .storage._protocol import Storage
+from .storage.memory import MemoryStorage
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Ledger:
+    """A tamper-evident, append-only ledger. Open it with ``Ledger.open``; use it as a context manager."""
+
+    def __init__(self, ledger_id: str, storage: Storage, modules: ModuleRegistry, acl: AccessControl,
+                 options: LedgerOptions, tip: Tip):
+        self.id = ledger_id
+        self._storage = storage
+        self.modules = modules
+        self.acl = acl
+        self.options = options
+        self._tip = tip
+        self._closed = False
+        self._metrics = {"appends": 0, "batches": 0, "queries": 0, "verifications": 0}
+
+    @classmethod
+    def open(cls, ledger_id: str, storage: Storage | None = None, *, modules: Iterable[Module | dict[str, Any]] = (),
+             acl: str = "none", owner: str | None = None, options: LedgerOptions | dict[str, Any] | None = None,
+             checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> Ledger:
+        """Open (or create) ledger ``ledger_id`` in ``storage`` (default: a new ``MemoryStorage``).
+
+        A persistent store is verified whole before the ledger is returned: a broken chain raises
+        ``ChainIntegrityError``; a kept ``checkpoint`` that this chain does not extend raises it too.
+        """
+        check_ledger_id(ledger_id)
+        if acl not in ACL_MODES:
+            raise ConfigError(f"acl must be one of {', '.join(ACL_MODES)}, got {acl!r}")
+        if owner is not None:
+            check_oid(owner, "owner")
+        registry = ModuleRegistry(module_from_config(m) for m in modules)
+        opts = LedgerOptions.parse(options)
+        kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
+        storage = MemoryStorage() if storage is None else storage
+        meta = storage.open(ledger_id, owner)
+        try:
+            if owner is not None and meta.owner != owner:
+                raise LedgerMismatch(
+                    f"ledger {ledger_id!r} is owned by {meta.owner}, not {owner}",
+                    details={"reason": "other_owner", "found": meta.owner},
+                )
+            if acl != "none" and meta.owner is None:
+                raise ConfigError("access control needs an owner: open the ledger with owner='oid:onoal:...'")
+            ledger = cls(ledger_id, storage, registry, AccessControl(storage, ledger_id, meta.owner, acl != "none"),
+                         opts, EMPTY_TIP)
+            ledger._tip = ledger._verify_stored(kept)
+            registry.start_all(ledger_id)
+        except BaseException:
+            storage.close()
+            raise
+        return ledger
+
+    # -- state -----------------------------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise LedgerClosed(f"ledger {self.id!r} is closed")
+
+    def __len__(self) -> int:
+        self._require_open()
+        return self._tip.size
+
+    @property
+    def latest_hash(self) -> str | None:
+        """The hash of the last entry, or None when empty."""
+        self._require_open()
+        return self._tip.hash
+
+    def has_storage(self) -> bool:
+        """Whether entries survive this process."""
+        self._require_open()
+        return self._storage.persistent
+
+    # -- appending -------------------------------------------------------------------------------------
+
+    def append(self, record: dict[str, Any], context: RequestContext | dict[str, Any] | None = None) -> str:
+        """Append one record; its entry hash."""
+        return self._append([record], context, batch=False)[0]
+
+    def append_batch(self, records: list[dict[str, Any]],
+                     context: RequestContext | dict[str, Any] | None = None) -> list[str]:
+        """Append records all-or-nothing (one storage transaction); their entry hashes in order."""
+        if type(records) is not list and type(records) is not tuple:
+            raise ValidationError(f"append_batch needs a list of records, got {type(records).__name__}")
+        return self._append(list(records), context, batch=True)
+
+    def _prepare(self, records: list[Any], ctx: RequestContext | None, batch: bool) -> list[Any]:
+        prepared = []
+        floor = self._tip.timestamp
+        now = _now_ms()
+        strict = self.options.strict_validation
+        seen_ids: set[str] = set()
+        for index, record in enumerate(records):
+            try:
+                p = prepare_record(record, default_timestamp=max(now, floor), require_timestamp=strict)
+                enriched = self.modules.before_append(p.fields, ctx)
+                if enriched is not None:
+                    p = prepare_record(enriched, default_timestamp=p.timestamp, require_timestamp=True)
+                if p.timestamp < floor:
+                    raise ValidationError(
+                        f"record.timestamp {p.timestamp} is earlier than the ledger's last timestamp {floor}; "
+                        "timestamps may not go back",
+                        details={"field": "timestamp", "floor": floor},
+                    )
+                if self.options.unique_ids and (p.id in seen_ids or self._storage.latest_by_id(p.id)):
+                    raise ValidationError(f"record id {p.id!r} exists already (uniqueIds is on)",
+                                          details={"field": "id"})
+            except NucleusError as err:
+                if batch:
+                    err.message = f"records[{index}]: {err.message}"
+                    err.args = (err.message,)
+                    err.details["index"] = index
+                raise
+            seen_ids.add(p.id)
+            floor = p.timestamp
+            prepared.append(p)
+        return prepared
+
+    def _append(self, records: list[Any], context: Any, batch: bool) -> list[str]:
+        self._require_open()
+        ctx = parse_context(context)
+        self.acl.require_write(ctx)
+        if not records:
+            return []
+        limit = self.options.max_entries
+        if limit is not None and self._tip.size + len(records) > limit:
+            raise LedgerFull(f"ledger {self.id!r} holds {self._tip.size} of at most {limit} entries; "
+                             f"{len(records)} more do not fit", details={"maxEntries": limit})
+        prepared = self._prepare(records, ctx, batch)
+        entries = []
+        seq, prev = self._tip.size, self._tip.hash
+        for p in prepared:
+            h = entry_hash(seq, prev, p.canonical)
+            entries.append(Entry(seq, h, prev, p.id, p.stream, p.timestamp, p.canonical.decode("utf-8")))
+            seq, prev = seq + 1, h
+        self._write(entries)
+        self._metrics["batches" if batch else "appends"] += 1
+        self.modules.after_append(entries)
+        return [e.hash for e in entries]
+
+    def _write(self, entries: list[Entry]) -> None:
+        try:
+            self._storage.append(entries)
+        except StorageError as err:
+            if err.details.get("committed"):
+                self._tip = Tip(entries[-1].seq + 1, entries[-1].hash, entries[-1].timestamp)
+            raise
+        self._tip = Tip(entries[-1].seq + 1, entries[-1].hash, entries[-1].timestamp)
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_key(value: Any, name: str) -> str:
+        if type(value) is not str:
+            raise ArgumentError(f"{name} must be a string, got {type(value).__name__}")
+        return value
+
+    def get(self, entry_hash: str) -> dict[str, Any] | None:
+        """The record of the entry with this hash, or None."""
+        entry = self.get_entry(entry_hash)
+        return None if entry is None else entry.record
+
+    def get_entry(self, entry_hash: str) -> Entry | None:
+        """The entry (seq, hash, prev_hash, record) with this hash, or None."""
+        self._require_open()
+        return self._storage.get(self._check_key(entry_hash, "hash"))
+
+    def get_by_id(self, record_id: str) -> dict[str, Any] | None:
+        """The latest record with this id, or None."""
+        self._require_open()
+        entry = self._storage.latest_by_id(self._check_key(record_id, "id"))
+        return None if entry is None else entry.record
+
+    def query(self, filters: dict[str, Any] | None = None, **kwargs: Any) -> QueryResult:
+        """Records matching every filter (``stream``, ``id``, ``timestamp_from``/``_to`` inclusive,
+        ``module_filters``), in seq order (``order="desc"`` reverses), paged by ``offset`` and ``limit``
+        (default 100, at most 10,000)."""
+        self._require_open()
+        if filters is not None and kwargs:
+            raise ArgumentError("pass filters either as a dict or as keyword arguments, not both")
+        spec = parse_query(filters if filters is not None else kwargs, self.modules)
+        page, total = self._storage.query(spec)
+        self._metrics["queries"] += 1
+        return QueryResult([e.record for e in page], total, spec.offset + len(page) < total)
+
+    # -- verifying -------------------------------------------------------------------------------------
+
+    def _verify_stored(self, kept: Checkpoint | None) -> Tip:
+        tip = verify_rows(self._storage.rows())
+        bad = self._storage.first_inconsistent_index()
+        if bad is not None:
+            raise ChainIntegrityError(
+                f"entry {bad}: its index columns (id, stream or timestamp) disagree with its record",
+                seq=bad, kind="derived",
+            )
+        if kept is not None:
+            self._check_checkpoint(kept, tip)
+        self._metrics["verifications"] += 1
+        return tip
+
+    def _check_checkpoint(self, kept: Checkpoint, tip: Tip) -> None:
+        if kept.size == 0:
+            return
+        if tip.size < kept.size:
+            raise ChainIntegrityError(
+                f"the ledger has {tip.size} entries but a kept checkpoint saw {kept.size}: "
+                "entries were removed (truncation or rollback)", seq=tip.size, kind="checkpoint",
+            )
+        row = next(self._storage.rows(kept.size - 1))
+        if row[1] != kept.hash:
+            raise ChainIntegrityError(
+                f"entry {kept.size - 1} differs from the kept checkpoint: the ledger was rewritten (fork)",
+                seq=kept.size - 1, kind="checkpoint",
+            )
+
+    def verify(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> None:
+        """Re-verify every stored entry (and a kept checkpoint); ``ChainIntegrityError`` names the first fault."""
+        self._require_open()
+        kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
+        tip = self._verify_stored(kept)
+        if tip != self._tip:
+            raise ChainIntegrityError(
+                f"storage holds {tip.size} entries ending in {tip.hash}, but this ledger appended "
+                f"{self._tip.size} ending in {self._tip.hash}: storage changed underneath",
+                seq=min(tip.size, self._tip.size), kind="checkpoint",
+            )
+
+    def verify_storage(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> bool:
+        """False without persistent storage; else re-read and verify it from scratch (True, or raises)."""
+        self._require_open()
+        if not self._storage.persistent:
+            return False
+        self.verify(checkpoint)
+        return True
+
+    def checkpoint(self) -> Checkpoint:
+        """The current ``{size, hash}``: keep it elsewhere to detect truncation, rollback and forks later."""
+        self._require_open()
+        return Checkpoint(self._tip.size, self._tip.hash)
+
+    # -- moving ledgers --------------------------------------------------------------------------------
+
+    def export_lines(self) -> Iterator[str]:
+        """The export as lines (no newlines), streamed from storage."""
+        self._require_open()
+        return export_lines(self.id, self._tip.size, self._storage.entries())
+
+    def export(self) -> str:
+        """The whole ledger as JSON Lines text (docs/FORMAT.md, Export)."""
+        return "".join(line + "\n" for line in self.export_lines())
+
+    def import_entries(self, data: str | Iterable[str],
+                       context: RequestContext | dict[str, Any] | None = None) -> int:
+        """Add the entries of an export that this ledger lacks. The export must verify whole and extend this
+        ledger's chain (it may be this ledger's own export, longer); nothing is written otherwise. Module
+        hooks do not run: imported entries are final. Returns the number of entries added."""
+        self._require_open()
+        self.acl.require_write(parse_context(context))
+        entries = parse_export(data, self.id)
+        size = self._tip.size
+        if len(entries) < size or (size and entries[size - 1].hash != self._tip.hash):
+            raise LedgerMismatch(
+                f"the export ({len(entries)} entries) does not extend this ledger ({size} entries): "
+                "the two have forked", details={"reason": "fork"},
+            )
+        new = entries[size:]
+        limit = self.options.max_entries
+        if limit is not None and len(entries) > limit:
+            raise LedgerFull(f"importing would grow ledger {self.id!r} past maxEntries {limit}")
+        if new:
+            self._write(new)
+        return len(new)
+
+    # -- misc ------------------------------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, int]:
+        """Operation counters (needs ``enableMetrics``)."""
+        self._require_open()
+        if not self.options.enable_metrics:
+            raise ConfigError("metrics are off; open the ledger with options={'enableMetrics': True}")
+        return {**self._metrics, "entries": self._tip.size}
+
+    def close(self) -> None:
+        """Stop modules and release storage. Idempotent; any later call raises ``LEDGER_CLOSED``."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.modules.stop_all()
+        finally:
+            self._storage.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{self._tip.size} entries"
+        return f"<nucleus.Ledger {self.id!r} {state}>"

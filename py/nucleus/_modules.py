@@ -1,0 +1,171 @@
+"""Modules: plug-ins that check or enrich records before they are appended, observe appends, and add
+query filters. Not public (``nucleus.Module`` and ``nucleus.ModuleRegistry`` are exported).
+
+Lifecycle: Registered (added to a ledger) → Initialized (``init``) → Started (``start``, when the
+ledger is open) → Stopped (``stop``, at close). Hooks:
+
+- ``before_append(record, context) -> dict | None``: raise ``ModuleRejected`` to refuse the record
+  (the batch it is in is refused whole), return a new record dict to enrich it, or None to keep it.
+- ``after_append(entry)``: called after the entry is stored; it cannot undo the append.
+- ``query_conditions(filter) -> [(payload_field, value)]``: turns this module's part of
+  ``moduleFilters`` into equality tests on payload fields. Conditions of all modules are combined (AND).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from ._entry import Entry
+from ._errors import ArgumentError, ConfigError, ModuleRejected, NucleusError
+from ._query import FIELD_NAME
+
+if TYPE_CHECKING:
+    from ._context import RequestContext
+
+MODULE_ID = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+
+
+class ModuleState(StrEnum):
+    """Where a module is in its lifecycle."""
+
+    REGISTERED = "Registered"
+    INITIALIZED = "Initialized"
+    STARTED = "Started"
+    STOPPED = "Stopped"
+
+
+class Module:
+    """Base class of modules. Subclass it and override the hooks you need."""
+
+    id: str = ""
+    version: str = "1.0.0"
+
+    def __init__(self, config: dict[str, Any] | None = None):
+        if config is not None and type(config) is not dict:
+            raise ConfigError(f"module {self.id!r}: config must be an object, got {type(config).__name__}")
+        self.config: dict[str, Any] = dict(config or {})
+
+    def init(self, ledger_id: str) -> None:
+        """Called once when the ledger opens, before ``start``."""
+
+    def start(self) -> None:
+        """Called when the ledger is ready."""
+
+    def stop(self) -> None:
+        """Called when the ledger closes."""
+
+    def before_append(self, record: dict[str, Any], context: RequestContext | None) -> dict[str, Any] | None:
+        """Refuse (raise ``ModuleRejected``), enrich (return a new record) or accept (return None)."""
+        return None
+
+    def after_append(self, entry: Entry) -> None:
+        """Observe a stored entry."""
+
+    def query_conditions(self, filter: dict[str, Any]) -> list[tuple[str, Any]]:
+        """Equality tests on payload fields for this module's ``moduleFilters`` entry."""
+        raise ArgumentError(f"module {self.id!r} does not support query filters")
+
+
+class ModuleRegistry:
+    """The modules of one ledger, in registration order, with their lifecycle states."""
+
+    def __init__(self, modules: Iterable[Module] = ()):
+        self._modules: dict[str, Module] = {}
+        self._states: dict[str, ModuleState] = {}
+        for module in modules:
+            self.register(module)
+
+    def register(self, module: Module) -> None:
+        """Add a module (state Registered). Ids must be unique."""
+        if not isinstance(module, Module):
+            raise ConfigError(f"a module must be a nucleus.Module, got {type(module).__name__}")
+        if type(module.id) is not str or not MODULE_ID.fullmatch(module.id):
+            raise ConfigError(f"module id must match {MODULE_ID.pattern}, got {module.id!r}")
+        if module.id in self._modules:
+            raise ConfigError(f"module {module.id!r} is registered twice")
+        self._modules[module.id] = module
+        self._states[module.id] = ModuleState.REGISTERED
+
+    def start_all(self, ledger_id: str) -> None:
+        """Initialize and start every module."""
+        for module in self._modules.values():
+            module.init(ledger_id)
+            self._states[module.id] = ModuleState.INITIALIZED
+        for module in self._modules.values():
+            module.start()
+            self._states[module.id] = ModuleState.STARTED
+
+    def stop_all(self) -> None:
+        """Stop every started module (in reverse order)."""
+        for module in reversed(list(self._modules.values())):
+            if self._states[module.id] is ModuleState.STARTED:
+                self._states[module.id] = ModuleState.STOPPED
+                module.stop()
+
+    def list(self) -> list[str]:
+        """Module ids in registration order."""
+        return list(self._modules)
+
+    def metadata(self) -> list[dict[str, str]]:
+        """``[{id, version, state}]``."""
+        return [{"id": m.id, "version": m.version, "state": self._states[m.id].value} for m in self._modules.values()]
+
+    def get_state(self, module_id: str) -> ModuleState | None:
+        """A module's state, or None if no such module."""
+        return self._states.get(module_id)
+
+    def before_append(self, record: dict[str, Any], context: RequestContext | None) -> dict[str, Any] | None:
+        """Run every ``before_append``; the enriched record, or None if no module changed it."""
+        changed = None
+        for module in self._modules.values():
+            try:
+                result = module.before_append(dict(changed or record), context)
+            except ModuleRejected as err:
+                raise ModuleRejected(
+                    f"module {module.id!r} rejected record {record.get('id')!r}: {err.message}",
+                    details={"module": module.id, "reason": err.message, **err.details},
+                ) from None
+            except NucleusError:
+                raise
+            except Exception as err:  # a module's bug refuses the record rather than corrupting state
+                raise ModuleRejected(
+                    f"module {module.id!r} failed on record {record.get('id')!r}: {err!r}",
+                    details={"module": module.id, "reason": repr(err)},
+                ) from err
+            if result is not None:
+                changed = result
+        return changed
+
+    def after_append(self, entries: Iterable[Entry]) -> None:
+        """Run every ``after_append`` for each stored entry; a failing observer cannot undo an append."""
+        for entry in entries:
+            for module in self._modules.values():
+                try:
+                    module.after_append(entry)
+                except Exception:
+                    continue
+
+    def query_conditions(self, module_filters: Any) -> tuple[tuple[str, Any], ...]:
+        """Every module's conditions for ``moduleFilters`` (``{module id: {field: value}}``), combined."""
+        if module_filters is None:
+            return ()
+        if type(module_filters) is not dict:
+            raise ArgumentError("moduleFilters must be an object keyed by module id")
+        conditions: list[tuple[str, Any]] = []
+        for module_id, spec in module_filters.items():
+            module = self._modules.get(module_id)
+            if module is None:
+                raise ArgumentError(
+                    f"moduleFilters names module {module_id!r}, which this ledger does not have "
+                    f"(modules: {', '.join(self._modules) or 'none'})"
+                )
+            if type(spec) is not dict:
+                raise ArgumentError(f"moduleFilters[{module_id!r}] must be an object of field: value")
+            for field, value in module.query_conditions(spec):
+                if not FIELD_NAME.fullmatch(field) or type(value) not in (str, int, bool):
+                    raise ArgumentError(f"moduleFilters[{module_id!r}]: bad condition {field!r} = {value!r}")
+                conditions.append((field, value))
+        return tuple(conditions)

@@ -1,0 +1,110 @@
+"""Query filters: parsed and checked once, then handed to the storage backend. Not public."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._errors import ArgumentError
+from ._records import check_timestamp
+
+if TYPE_CHECKING:
+    from ._modules import ModuleRegistry
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_FILTER_KEYS = {
+    "stream": "stream",
+    "id": "id",
+    "timestampFrom": "timestamp_from",
+    "timestamp_from": "timestamp_from",
+    "timestampTo": "timestamp_to",
+    "timestamp_to": "timestamp_to",
+    "moduleFilters": "module_filters",
+    "module_filters": "module_filters",
+    "offset": "offset",
+    "limit": "limit",
+    "order": "order",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySpec:
+    """A checked query. ``conditions`` are ``payload.<field> == value`` tests, all of which must hold."""
+
+    stream: str | None = None
+    record_id: str | None = None
+    timestamp_from: int | None = None
+    timestamp_to: int | None = None
+    conditions: tuple[tuple[str, Any], ...] = ()
+    offset: int = 0
+    limit: int = DEFAULT_LIMIT
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """One page of records, the number of all matches, and whether more follow this page."""
+
+    records: list[dict[str, Any]]
+    total: int
+    has_more: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """``{records, total, hasMore}`` as it crosses to JavaScript."""
+        return {"records": self.records, "total": self.total, "hasMore": self.has_more}
+
+
+def _optional_str(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if type(value) is not str or not value:
+        raise ArgumentError(f"query filter {name!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _count(value: Any, name: str, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    if type(value) is not int or not low <= value <= high:
+        raise ArgumentError(f"query filter {name!r} must be an integer in {low}…{high}, got {value!r}")
+    return value
+
+
+def _timestamp(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return check_timestamp(value, name)
+    except Exception as err:  # ValidationError: re-raise with the argument code
+        raise ArgumentError(str(err)) from None
+
+
+def parse_query(filters: dict[str, Any] | None, modules: ModuleRegistry) -> QuerySpec:
+    """A ``QuerySpec`` from camelCase or snake_case filters; unknown keys are an error, not ignored."""
+    if filters is None:
+        filters = {}
+    if type(filters) is not dict:
+        raise ArgumentError(f"query filters must be an object, got {type(filters).__name__}")
+    args: dict[str, Any] = {}
+    for key, value in filters.items():
+        if key not in _FILTER_KEYS:
+            raise ArgumentError(f"unknown query filter {key!r}; known: {', '.join(sorted(set(_FILTER_KEYS)))}")
+        args[_FILTER_KEYS[key]] = value
+    order = args.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        raise ArgumentError(f"query filter 'order' must be 'asc' or 'desc', got {order!r}")
+    ts_from = _timestamp(args.get("timestamp_from"), "timestampFrom")
+    ts_to = _timestamp(args.get("timestamp_to"), "timestampTo")
+    return QuerySpec(
+        stream=_optional_str(args.get("stream"), "stream"),
+        record_id=_optional_str(args.get("id"), "id"),
+        timestamp_from=ts_from,
+        timestamp_to=ts_to,
+        conditions=modules.query_conditions(args.get("module_filters")),
+        offset=_count(args.get("offset"), "offset", 0, 0, 2**53 - 1),
+        limit=_count(args.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        descending=order == "desc",
+    )

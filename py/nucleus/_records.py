@@ -1,0 +1,105 @@
+"""Where a record is validated and given its canonical bytes. Not public.
+
+A record is ``{id, stream, timestamp, payload, meta?}``. Limits (docs/FORMAT.md, Limits):
+``id`` 1–256 characters, ``stream`` 1–128 characters, ``timestamp`` an integer of milliseconds in
+0…2^53−1, ``payload`` an object or array, ``meta`` an object, the canonical record at most 1 MiB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._canonical import MAX_SAFE_INTEGER, canonicalize
+from ._errors import ValidationError
+
+MAX_ID_LENGTH = 256
+MAX_STREAM_LENGTH = 128
+MAX_RECORD_BYTES = 1024 * 1024
+RECORD_FIELDS = ("id", "stream", "timestamp", "payload", "meta")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRecord:
+    """A validated record: its fields and its canonical bytes, ready to be hashed."""
+
+    id: str
+    stream: str
+    timestamp: int
+    canonical: bytes
+    fields: dict[str, Any]
+
+
+def _name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _check_label(record: dict[str, Any], key: str, limit: int) -> str:
+    value = record.get(key)
+    if type(value) is not str:
+        raise ValidationError(
+            f"record.{key} must be a non-empty string, got {_name(value)}", details={"field": key}
+        )
+    if not value.strip():
+        raise ValidationError(f"record.{key} must not be empty or blank", details={"field": key})
+    if len(value) > limit:
+        raise ValidationError(
+            f"record.{key} is {len(value)} characters; the limit is {limit}", details={"field": key}
+        )
+    return value
+
+
+def check_timestamp(value: Any, what: str) -> int:
+    """An integer millisecond timestamp in 0…2^53−1, or ``ValidationError``."""
+    if type(value) is not int:
+        raise ValidationError(
+            f"{what} must be an integer of milliseconds since the epoch, got {_name(value)}",
+            details={"field": what},
+        )
+    if not 0 <= value <= MAX_SAFE_INTEGER:
+        raise ValidationError(f"{what} {value} is outside 0…2^53−1", details={"field": what})
+    return value
+
+
+def prepare_record(record: Any, *, default_timestamp: int, require_timestamp: bool = False) -> PreparedRecord:
+    """Validate ``record`` and compute its canonical bytes; stamp ``default_timestamp`` when it has none."""
+    if type(record) is not dict:
+        raise ValidationError(f"a record must be an object, got {_name(record)}")
+    extra = [k for k in record if k not in RECORD_FIELDS]
+    if extra:
+        raise ValidationError(
+            f"record has unknown field(s) {', '.join(map(repr, extra))}; allowed: {', '.join(RECORD_FIELDS)}",
+            details={"fields": [str(k) for k in extra]},
+        )
+    record_id = _check_label(record, "id", MAX_ID_LENGTH)
+    stream = _check_label(record, "stream", MAX_STREAM_LENGTH)
+    timestamp = record.get("timestamp")
+    if timestamp is None:
+        if require_timestamp:
+            raise ValidationError(
+                "record.timestamp is required (strictValidation is on)", details={"field": "timestamp"}
+            )
+        timestamp = default_timestamp
+    else:
+        check_timestamp(timestamp, "record.timestamp")
+    payload = record.get("payload")
+    if type(payload) is not dict and type(payload) is not list:
+        raise ValidationError(
+            f"record.payload must be an object or an array, got {_name(payload)}",
+            details={"field": "payload"},
+        )
+    fields: dict[str, Any] = {"id": record_id, "stream": stream, "timestamp": timestamp, "payload": payload}
+    meta = record.get("meta")
+    if meta is not None:
+        if type(meta) is not dict:
+            raise ValidationError(
+                f"record.meta must be an object, got {_name(meta)}", details={"field": "meta"}
+            )
+        fields["meta"] = meta
+    canonical = canonicalize(fields, what="record")
+    if len(canonical) > MAX_RECORD_BYTES:
+        raise ValidationError(
+            f"record is {len(canonical)} bytes in canonical form; the limit is {MAX_RECORD_BYTES}",
+            details={"size": len(canonical), "limit": MAX_RECORD_BYTES},
+        )
+    return PreparedRecord(record_id, stream, timestamp, canonical, fields)

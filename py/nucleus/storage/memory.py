@@ -1,0 +1,110 @@
+"""In-memory storage: dicts and lists, gone with the process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .._entry import Entry
+from .._errors import LedgerMismatch, StorageError
+from .._query import QuerySpec
+from ._protocol import LedgerMeta, RawRow
+
+
+def matches(entry: Entry, spec: QuerySpec) -> bool:
+    """Whether ``entry`` satisfies every filter of ``spec`` (the reference semantics of a query)."""
+    if spec.stream is not None and entry.stream != spec.stream:
+        return False
+    if spec.record_id is not None and entry.record_id != spec.record_id:
+        return False
+    if spec.timestamp_from is not None and entry.timestamp < spec.timestamp_from:
+        return False
+    if spec.timestamp_to is not None and entry.timestamp > spec.timestamp_to:
+        return False
+    if spec.conditions:
+        payload = json.loads(entry.record_json)["payload"]
+        if type(payload) is not dict:
+            return False
+        for field, value in spec.conditions:
+            if field not in payload or payload[field] != value or type(payload[field]) is not type(value):
+                return False
+    return True
+
+
+class MemoryStorage:
+    """Keeps entries in a list with hash and id indexes. ``has_storage()`` is False."""
+
+    persistent = False
+
+    def __init__(self) -> None:
+        self._entries: list[Entry] = []
+        self._by_hash: dict[str, int] = {}
+        self._latest_by_id: dict[str, int] = {}
+        self._grants: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._meta: LedgerMeta | None = None
+
+    def open(self, ledger_id: str, owner: str | None) -> LedgerMeta:
+        if self._meta is None:
+            self._meta = LedgerMeta(ledger_id, owner)
+        elif self._meta.ledger_id != ledger_id:
+            raise LedgerMismatch(
+                f"this MemoryStorage holds ledger {self._meta.ledger_id!r}, not {ledger_id!r}",
+                details={"reason": "other_ledger", "found": self._meta.ledger_id},
+            )
+        return self._meta
+
+    def tip(self) -> Entry | None:
+        return self._entries[-1] if self._entries else None
+
+    def count(self) -> int:
+        return len(self._entries)
+
+    def append(self, entries: Sequence[Entry]) -> None:
+        start = len(self._entries)
+        seen: set[str] = set()
+        for offset, entry in enumerate(entries):
+            if entry.seq != start + offset:
+                raise StorageError(f"entry seq {entry.seq} does not follow {start + offset - 1}")
+            if entry.hash in self._by_hash or entry.hash in seen:
+                raise StorageError(f"an entry with hash {entry.hash} exists already")
+            seen.add(entry.hash)
+        for entry in entries:
+            self._by_hash[entry.hash] = entry.seq
+            self._latest_by_id[entry.record_id] = entry.seq
+            self._entries.append(entry)
+
+    def get(self, entry_hash: str) -> Entry | None:
+        seq = self._by_hash.get(entry_hash)
+        return None if seq is None else self._entries[seq]
+
+    def latest_by_id(self, record_id: str) -> Entry | None:
+        seq = self._latest_by_id.get(record_id)
+        return None if seq is None else self._entries[seq]
+
+    def query(self, spec: QuerySpec) -> tuple[list[Entry], int]:
+        source = reversed(self._entries) if spec.descending else iter(self._entries)
+        hits = [e for e in source if matches(e, spec)]
+        return hits[spec.offset : spec.offset + spec.limit], len(hits)
+
+    def rows(self, start_seq: int = 0) -> Iterator[RawRow]:
+        for e in self._entries[start_seq:]:
+            yield e.seq, e.hash, e.prev_hash, e.timestamp, e.record_json.encode("utf-8")
+
+    def entries(self, start_seq: int = 0) -> Iterator[Entry]:
+        yield from self._entries[start_seq:]
+
+    def first_inconsistent_index(self) -> int | None:
+        return None  # indexes are built from the same Entry objects; nothing can drift
+
+    def put_grant(self, grant: dict[str, Any]) -> None:
+        self._grants[(grant["subjectOid"], grant["resourceOid"], grant["action"])] = dict(grant)
+
+    def remove_grant(self, subject: str, resource: str, action: str) -> bool:
+        return self._grants.pop((subject, resource, action), None) is not None
+
+    def grants_for(self, subject: str) -> list[dict[str, Any]]:
+        return [dict(g) for key, g in sorted(self._grants.items()) if key[0] == subject]
+
+    def close(self) -> None:
+        pass
