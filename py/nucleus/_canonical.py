@@ -115,8 +115,8 @@ def format_number(value: float) -> str:
     """ECMAScript Number::toString of a finite double (RFC 8785 §3.2.2.3)."""
     if value == 0:
         return "0"
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
+    if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        return str(int(value))  # exact, and the shortest form; larger integral doubles need the digits below
     sign = "-" if value < 0 else ""
     text = repr(abs(value))  # shortest round-trip digits, like ECMAScript
     mantissa, _, exp_text = text.partition("e")

@@ -50,7 +50,8 @@ class LedgerOptions:
         values: dict[str, Any] = {}
         for key, value in options.items():
             if key not in _KEYS:
-                raise ConfigError(f"unknown option {key!r}; known: strictValidation, maxEntries, enableMetrics, uniqueIds")
+                known = "strictValidation, maxEntries, enableMetrics, uniqueIds"
+                raise ConfigError(f"unknown option {key!r}; known: {known}")
             values[_KEYS[key]] = value
         for name in ("strict_validation", "enable_metrics", "unique_ids"):
             if type(values.get(name, False)) is not bool:
