@@ -1,0 +1,55 @@
+/**
+ * `npm run build`: engine wheel → bytecode inside Pyodide → JS bundles → declarations.
+ *
+ *   node scripts/build.mjs            everything
+ *   node scripts/build.mjs --js-only  only the bundles and declarations (engine/ stays as it is)
+ *
+ * Writes engine/ (wheel, precompiled stdlib, manifest.json) and dist/; neither is committed.
+ */
+
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bundle } from "./lib/bundle.mjs";
+import { precompile } from "./lib/precompile.mjs";
+import { buildWheel } from "./lib/wheel.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = resolve(root, "..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const jsOnly = process.argv.includes("--js-only");
+const started = performance.now();
+const step = (msg) => console.log(`[build ${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+
+async function buildEngine() {
+  const engineDir = join(root, "engine");
+  rmSync(engineDir, { recursive: true, force: true });
+  mkdirSync(engineDir, { recursive: true });
+  step(`building the engine wheel from ${repoRoot}`);
+  const wheel = buildWheel(repoRoot);
+  try {
+    if (wheel.version !== pkg.version) {
+      throw new Error(`engine wheel ${wheel.name} has version ${wheel.version}, but package.json says ${pkg.version}; make them equal`);
+    }
+    step(`precompiling the stdlib and ${wheel.name} inside Pyodide`);
+    const outWheel = join(engineDir, wheel.name);
+    copyFileSync(wheel.path, outWheel);
+    const report = await precompile(wheel.path, outWheel, join(engineDir, "python_stdlib.zip"));
+    step(`compiled ${report.stdlib.compiled} stdlib modules (${report.stdlib.kept} kept as source), ${report.wheel.compiled} engine modules`);
+    const manifest = { engineVersion: wheel.version, wheel: wheel.name, stdlib: "python_stdlib.zip", pyodide: report.pyodide };
+    writeFileSync(join(engineDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  } finally {
+    wheel.cleanup();
+  }
+}
+
+try {
+  if (!jsOnly) await buildEngine();
+  rmSync(join(root, "dist"), { recursive: true, force: true });
+  step("bundling with esbuild and emitting declarations with tsc");
+  await bundle(root, pkg.version);
+  step("done");
+} catch (err) {
+  console.error(`build failed: ${err instanceof Error ? err.message : err}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,50 @@
+/**
+ * Bundles src/ with esbuild (ESM + CJS, `pyodide` kept external: it finds its files relative to itself)
+ * and emits declarations with tsc, twice: dist/*.d.ts for `import`, dist/cjs/*.d.ts (under a
+ * `{"type":"commonjs"}` package.json) for `require`, so TypeScript resolves each in the right mode.
+ */
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import * as esbuild from "esbuild";
+
+/**
+ * @param {string} root - the js/ folder
+ * @param {string} version - the package version, injected as __NUCLEUS_VERSION__
+ */
+export async function bundle(root, version) {
+  const common = {
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    external: ["pyodide"],
+    define: { __NUCLEUS_VERSION__: JSON.stringify(version) },
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: "warning",
+    absWorkingDir: root,
+  };
+  await esbuild.build({ ...common, entryPoints: ["src/index.ts"], format: "esm", outfile: "dist/index.js" });
+  await esbuild.build({
+    ...common,
+    entryPoints: ["src/index.ts"],
+    format: "cjs",
+    outfile: "dist/index.cjs",
+    // import.meta is empty in CommonJS; give it the file's URL so asset lookup works the same.
+    banner: { js: '"use strict";\nconst __nucleus_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    define: { ...common.define, "import.meta.url": "__nucleus_import_meta_url" },
+  });
+  await esbuild.build({ ...common, entryPoints: ["src/cli.ts"], format: "esm", outfile: "dist/cli.js" });
+
+  const require = createRequire(import.meta.url);
+  const tsc = join(require.resolve("typescript/package.json"), "..", "bin", "tsc");
+  const cjsTypes = join(root, "dist", "cjs");
+  for (const outDir of ["dist", cjsTypes]) {
+    const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json", "--outDir", outDir], { cwd: root, encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`tsc failed:\n${result.stdout}${result.stderr}`);
+  }
+  mkdirSync(cjsTypes, { recursive: true });
+  writeFileSync(join(cjsTypes, "package.json"), '{ "type": "commonjs" }\n');
+}

@@ -1,0 +1,113 @@
+/** `LedgerBuilder`: a fluent way to assemble a {@link LedgerConfig} and open the ledger. */
+
+import { createLedger } from "./create-ledger.js";
+import type { AclConfig } from "./types/acl.js";
+import type { BackendConfig, LedgerConfig, LedgerOptions, StorageConfig } from "./types/config.js";
+import type { Ledger } from "./types/ledger.js";
+import type { ModuleConfig } from "./types/module.js";
+
+/**
+ * Fluent builder for a ledger.
+ *
+ * @example
+ * const ledger = await ledgerBuilder("orders")
+ *   .withStorage(sqliteStorage("./data/orders.db"))
+ *   .withModule(proofModule())
+ *   .build();
+ */
+export class LedgerBuilder {
+  readonly #id: string;
+  #backend: BackendConfig | undefined;
+  #storage: StorageConfig | undefined;
+  #acl: AclConfig | undefined;
+  #owner: string | undefined;
+  readonly #modules: ModuleConfig[] = [];
+  #options: LedgerOptions = {};
+
+  /** @param id - the ledger id */
+  constructor(id: string) {
+    this.#id = id;
+  }
+
+  /** Runs the engine in this process (the default). `wasmPath` is accepted and ignored. */
+  withWasmBackend(wasmPath?: string): this {
+    this.#backend = wasmPath === undefined ? { mode: "wasm" } : { mode: "wasm", wasmPath };
+    return this;
+  }
+
+  /** A remote backend: not supported yet; `build()` rejects with `INVALID_CONFIG`. */
+  withHttpBackend(url: string, token?: string): this {
+    this.#backend = token === undefined ? { mode: "http", url } : { mode: "http", url, token };
+    return this;
+  }
+
+  /** Where entries are kept, e.g. `sqliteStorage("./data/ledger.db")`. */
+  withStorage(storage: StorageConfig): this {
+    this.#storage = storage;
+    return this;
+  }
+
+  /** Turns access control on (`"inMemory"`) or off (`"none"`); `owner` may grant and revoke. */
+  withAcl(acl: AclConfig, owner?: string): this {
+    this.#acl = acl;
+    this.#owner = owner;
+    return this;
+  }
+
+  /** Adds a module. */
+  withModule(module: ModuleConfig): this {
+    this.#modules.push(module);
+    return this;
+  }
+
+  /** Adds modules. */
+  withModules(modules: ModuleConfig[]): this {
+    this.#modules.push(...modules);
+    return this;
+  }
+
+  /** Merges engine options. */
+  withOptions(options: LedgerOptions): this {
+    this.#options = { ...this.#options, ...options };
+    return this;
+  }
+
+  /** Sets `options.strictValidation`. */
+  withStrictValidation(strict = true): this {
+    this.#options.strictValidation = strict;
+    return this;
+  }
+
+  /** Sets `options.maxEntries`. */
+  withMaxEntries(maxEntries: number): this {
+    this.#options.maxEntries = maxEntries;
+    return this;
+  }
+
+  /** Sets `options.enableMetrics`. */
+  withMetrics(enabled = true): this {
+    this.#options.enableMetrics = enabled;
+    return this;
+  }
+
+  /** The configuration assembled so far. */
+  buildConfig(): LedgerConfig {
+    const config: LedgerConfig = { id: this.#id, modules: [...this.#modules] };
+    if (this.#backend) config.backend = this.#backend;
+    if (this.#storage) config.storage = this.#storage;
+    if (this.#acl) config.acl = this.#acl;
+    if (this.#owner !== undefined) config.owner = this.#owner;
+    if (Object.keys(this.#options).length > 0) config.options = { ...this.#options };
+    return config;
+  }
+
+  /** Opens the ledger: `createLedger(this.buildConfig())`. */
+  build(): Promise<Ledger> {
+    return createLedger(this.buildConfig());
+  }
+}
+
+/** Starts a {@link LedgerBuilder} for ledger `id`. */
+export function ledgerBuilder(id: string): LedgerBuilder {
+  return new LedgerBuilder(id);
+}

@@ -1,0 +1,40 @@
+/** `createLedger`: check the configuration, load the shared runtime, open the storage, open the ledger. */
+
+import { checkConfig } from "./config-check.js";
+import { OpenLedger } from "./ledger.js";
+import type { OpenResult } from "./runtime/bridge-types.js";
+import type { HostStorage } from "./runtime/host.js";
+import { getRuntime } from "./runtime/runtime.js";
+import type { LedgerConfig } from "./types/config.js";
+import type { Ledger } from "./types/ledger.js";
+
+/**
+ * Opens a ledger. The first call in a process loads the engine (about a second); later calls reuse it.
+ * A persistent ledger's stored chain is verified before the promise resolves.
+ *
+ * @param config - at least `{ id }`; storage defaults to memory
+ * @throws {ConfigError} `INVALID_CONFIG` for a bad option (checked before the engine loads)
+ * @throws {StorageUnsupportedError} `STORAGE_UNSUPPORTED` for PostgreSQL
+ * @throws {LedgerLockedError} `LEDGER_LOCKED` when another process has the SQLite file open
+ * @throws {ChainIntegrityError} `CHAIN_INVALID` when the stored chain does not verify
+ * @throws {LedgerMismatchError} `LEDGER_MISMATCH` when the file belongs to another ledger or a newer format
+ * @example
+ * import { createLedger, sqliteStorage } from "@onoal/nucleus";
+ * const ledger = await createLedger({ id: "orders", storage: sqliteStorage("./data/orders.db") });
+ * const hash = await ledger.append({ id: "o-1", stream: "orders", payload: { total: 42 } });
+ * await ledger.close();
+ */
+export async function createLedger(config: LedgerConfig): Promise<Ledger> {
+  const checked = checkConfig(config);
+  const runtime = await getRuntime();
+  let storage: HostStorage | undefined;
+  if (checked.storage.type === "sqlite") storage = runtime.host.openSqlite(checked.storage, runtime.pyodide);
+  try {
+    const args = { ...checked.openArgs, storage: storage ? storage.bridge : { type: "none" as const } };
+    const opened = runtime.call("open", undefined, args) as unknown as OpenResult;
+    return new OpenLedger(checked.id, runtime, opened.handle, storage);
+  } catch (err) {
+    storage?.release();
+    throw err;
+  }
+}

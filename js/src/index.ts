@@ -1,0 +1,37 @@
+/**
+ * `@onoal/nucleus`: an embeddable, tamper-evident, append-only ledger. This file only re-exports.
+ *
+ * @example
+ * import { createLedger, sqliteStorage } from "@onoal/nucleus";
+ * const ledger = await createLedger({ id: "orders", storage: sqliteStorage("./data/orders.db") });
+ */
+
+export { createLedger } from "./create-ledger.js";
+export { LedgerBuilder, ledgerBuilder } from "./builder.js";
+export { autoStorage, inMemoryStorage, postgresStorage, sqliteStorage, type SqliteStorageOptions } from "./storage.js";
+export { assetModule, proofModule } from "./modules.js";
+export { createContext, isValidContext, requireContext, validateContext } from "./context.js";
+export {
+  AccessDeniedError,
+  ArgumentError,
+  ChainIntegrityError,
+  ConfigError,
+  ContextError,
+  ContextValidationError,
+  ERROR_CODES,
+  LedgerClosedError,
+  LedgerFullError,
+  LedgerLockedError,
+  LedgerMismatchError,
+  MissingContextError,
+  ModuleRejectedError,
+  NucleusError,
+  StorageError,
+  StorageUnsupportedError,
+  ValidationError,
+  type ChainBreakKind,
+  type ErrorCode,
+} from "./errors.js";
+export type { JsonObject, JsonPrimitive, JsonValue } from "./json.js";
+export type * from "./types/index.js";
+export { VERSION as version } from "./version.js";

@@ -1,0 +1,102 @@
+/**
+ * JSON value types, and the check that a JS value survives `JSON.stringify` unchanged.
+ *
+ * `JSON.stringify` silently turns `NaN` into `null`, drops `undefined` keys, calls `toJSON` on dates
+ * and turns a `Map` into `{}`. A ledger must never store something other than what it was given, so
+ * values are checked here, before they cross into the engine, and refused with the path of the bad value.
+ */
+
+/** A JSON primitive. */
+export type JsonPrimitive = string | number | boolean | null;
+/** Any JSON value. */
+export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
+/** A JSON object. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** Why a value is not plain JSON, with its path (e.g. `payload.items[2].price`). */
+export interface JsonProblem {
+  path: string;
+  problem: string;
+}
+
+/** Deepest nesting accepted before the engine is even asked. */
+const MAX_DEPTH = 256;
+
+/** Describes a value's type for messages: `number 42`, `string "abc"`, `undefined`, `Date`. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return "an array";
+  switch (typeof value) {
+    case "string":
+      return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case "number":
+    case "boolean":
+    case "bigint":
+      return `${typeof value} ${String(value)}${typeof value === "bigint" ? "n" : ""}`;
+    case "object": {
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto === Object.prototype || proto === null) return "an object";
+      const name = (value as { constructor?: { name?: string } }).constructor?.name;
+      return name ? `a ${name}` : "a non-plain object";
+    }
+    default:
+      return typeof value;
+  }
+}
+
+/** Whether `value` is a plain object (`{...}` or `Object.create(null)`), not an array, Date, Map... */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The first reason `value` would not round-trip through JSON unchanged, or `null` when it would.
+ * Range checks that RFC 8785 needs (safe integers, lone surrogates) stay with the engine.
+ */
+export function findJsonProblem(value: unknown, path: string): JsonProblem | null {
+  return walk(value, path, new Set<object>(), 0);
+}
+
+function walk(value: unknown, path: string, seen: Set<object>, depth: number): JsonProblem | null {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return null;
+    case "number":
+      return Number.isFinite(value) ? null : { path, problem: `is ${String(value)}; JSON has no NaN or Infinity` };
+    case "undefined":
+      return { path, problem: "is undefined; JSON cannot hold it (omit the key or use null)" };
+    case "object":
+      break;
+    default:
+      return { path, problem: `is ${describe(value)}; only JSON values (objects, arrays, strings, finite numbers, booleans, null) are allowed` };
+  }
+  if (value === null) return null;
+  if (depth >= MAX_DEPTH) return { path, problem: `is nested more than ${MAX_DEPTH} levels deep` };
+  if (seen.has(value)) return { path, problem: "is a circular reference" };
+  if (Array.isArray(value)) {
+    seen.add(value);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return { path: `${path}[${i}]`, problem: "is a hole in a sparse array" };
+      const p = walk(value[i], `${path}[${i}]`, seen, depth + 1);
+      if (p) return p;
+    }
+    seen.delete(value);
+    return null;
+  }
+  if (!isPlainObject(value)) {
+    return { path, problem: `is ${describe(value)}; only plain objects are allowed (convert it first, e.g. a Date to date.getTime())` };
+  }
+  seen.add(value);
+  for (const key of Object.keys(value)) {
+    const p = walk(value[key], `${path}.${key}`, seen, depth + 1);
+    if (p) return p;
+  }
+  seen.delete(value);
+  return null;
+}

@@ -1,0 +1,39 @@
+/** The JSON shapes of the engine bridge (docs/BRIDGE.md). Not public. */
+
+import type { JsonObject, JsonValue } from "../json.js";
+
+/** Storage as the engine's `open` takes it; paths are inside the Pyodide file system. */
+export type BridgeStorage =
+  | { type: "none" }
+  | { type: "sqlite"; path: string; durability: "full" | "fast"; lock: boolean };
+
+/** One request: `{op, ledger?, args?}`. */
+export interface BridgeRequest {
+  op: string;
+  ledger?: number;
+  args?: JsonObject;
+}
+
+/** An error as the bridge reports it. */
+export interface BridgeError {
+  code: string;
+  message: string;
+  details?: JsonObject;
+}
+
+/** One response. */
+export type BridgeResponse = { ok: true; result: JsonValue } | { ok: false; error: BridgeError };
+
+/** Result of the `version` op. */
+export interface EngineVersion {
+  engine: string;
+  format: number;
+  codes: string[];
+}
+
+/** Result of the `open` op. */
+export interface OpenResult {
+  handle: number;
+  length: number;
+  latestHash: string | null;
+}

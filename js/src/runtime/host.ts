@@ -1,0 +1,42 @@
+/**
+ * What a platform provides to the runtime. Node.js provides files, locks, mounts and fsync
+ * (runtime/node/); a browser build would provide URLs of its assets and memory storage only. Not public.
+ */
+
+import type { PyodideAPI } from "pyodide";
+import type { SqliteStorageConfig } from "../types/config.js";
+import type { BridgeStorage } from "./bridge-types.js";
+
+/** Where the runtime's files are. */
+export interface RuntimeAssets {
+  /** Directory (Node) or URL (browser) holding pyodide.asm.wasm etc., with a trailing slash. */
+  indexURL: string;
+  /** The precompiled stdlib zip, or undefined for Pyodide's own. */
+  stdLibURL: string | undefined;
+  /** The engine wheel's bytes. */
+  wheel: Uint8Array;
+  /** Version of the engine inside the wheel (from the build manifest). */
+  engineVersion: string;
+}
+
+/** A storage opened on the host: what to tell the engine, and how to let go of it. */
+export interface HostStorage {
+  /** The storage argument of the bridge's `open`. */
+  bridge: BridgeStorage;
+  /** Releases host resources (the file lock). Safe to call twice. */
+  release(): void;
+  /** Host path of the database, for messages. */
+  hostPath: string;
+}
+
+/** The platform services the runtime needs. */
+export interface Host {
+  /** Short platform name for messages, e.g. `"Node.js"`. */
+  readonly name: string;
+  /** Finds the runtime's files. */
+  assets(): Promise<RuntimeAssets>;
+  /** Prepares a freshly loaded Pyodide (e.g. installs the fsync hook). */
+  prepare(pyodide: PyodideAPI): void;
+  /** Takes the file lock and mounts the directory of a SQLite ledger. */
+  openSqlite(config: SqliteStorageConfig, pyodide: PyodideAPI): HostStorage;
+}

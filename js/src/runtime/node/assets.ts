@@ -1,0 +1,61 @@
+/**
+ * Finds the runtime's files under Node.js: Pyodide's own directory (the installed `pyodide` package, never
+ * a CDN) and this package's `engine/` folder (wheel, precompiled stdlib, manifest). Not public.
+ */
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../../errors.js";
+import type { RuntimeAssets } from "../host.js";
+
+/** `engine/manifest.json`, written by scripts/build.mjs. */
+export interface EngineManifest {
+  /** Engine (and package) version. */
+  engineVersion: string;
+  /** File name of the engine wheel in engine/. */
+  wheel: string;
+  /** File name of the precompiled stdlib in engine/, or null to use Pyodide's own. */
+  stdlib: string | null;
+  /** The Pyodide version the stdlib was compiled for. */
+  pyodide: string;
+}
+
+/** The package root: dist/.. (this code is bundled into dist/index.js and dist/index.cjs). */
+export function packageRoot(): string {
+  return fileURLToPath(new URL("..", import.meta.url));
+}
+
+/** The installed `pyodide` package's directory, with a trailing slash. */
+export function pyodideDir(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve("pyodide/package.json")) + "/";
+}
+
+/** The installed Pyodide's version. */
+export function pyodideVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(pyodideDir(), "package.json"), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/** Reads the manifest and the wheel; throws `INVALID_CONFIG` naming the fix when the package is unbuilt. */
+export async function nodeAssets(): Promise<RuntimeAssets> {
+  const engineDir = join(packageRoot(), "engine");
+  let manifest: EngineManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(engineDir, "manifest.json"), "utf8")) as EngineManifest;
+  } catch {
+    throw new ConfigError(
+      `the Nucleus engine bundle is missing (${join(engineDir, "manifest.json")}); ` +
+        "the package was not built: run `npm run build` in js/ (or reinstall @onoal/nucleus)",
+    );
+  }
+  const indexURL = pyodideDir();
+  const installed = pyodideVersion();
+  // A stdlib compiled for another Pyodide would fail to import; fall back to Pyodide's own.
+  const stdLibURL =
+    manifest.stdlib !== null && manifest.pyodide === installed ? join(engineDir, manifest.stdlib) : undefined;
+  const wheel = new Uint8Array(readFileSync(join(engineDir, manifest.wheel)));
+  return { indexURL, stdLibURL, wheel, engineVersion: manifest.engineVersion };
+}

@@ -1,0 +1,108 @@
+/**
+ * The one Pyodide runtime of this process, loaded on first use and shared by every ledger. Loading is a
+ * linear, staged sequence: find assets → start Pyodide (local files only) → install the engine wheel →
+ * let the host prepare (fsync hook) → get the bridge function → check the engine version. Not public.
+ */
+
+import { loadPyodide, type PyodideAPI } from "pyodide";
+import { ConfigError, StorageError } from "../errors.js";
+import { errorFromCode } from "../error-map.js";
+import type { JsonObject, JsonValue } from "../json.js";
+import { VERSION } from "../version.js";
+import type { BridgeResponse, EngineVersion } from "./bridge-types.js";
+import type { Host } from "./host.js";
+import { selectHost } from "./select-host.js";
+
+/** The bridge function: JSON text in, JSON text out. */
+type HandleRequest = (request: string) => string;
+
+/** A loaded runtime. */
+export interface Runtime {
+  /** The platform services. */
+  readonly host: Host;
+  /** The Pyodide instance (for host services only; ledgers talk through {@link Runtime.call}). */
+  readonly pyodide: PyodideAPI;
+  /** The engine's version report. */
+  readonly engine: EngineVersion;
+  /** Milliseconds each load stage took, for benchmarks. */
+  readonly timings: Readonly<Record<string, number>>;
+  /** Sends one request; returns its result or throws the mapped {@link NucleusError}. */
+  call(op: string, ledger: number | undefined, args?: JsonObject): JsonValue;
+}
+
+let loading: Promise<Runtime> | undefined;
+
+/** The shared runtime, loading it on first call. A failed load is retried by the next call. */
+export function getRuntime(): Promise<Runtime> {
+  loading ??= load(selectHost()).catch((err: unknown) => {
+    loading = undefined;
+    throw err;
+  });
+  return loading;
+}
+
+async function load(host: Host): Promise<Runtime> {
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const stage = (name: string): void => {
+    const now = performance.now();
+    timings[name] = Math.round((now - mark) * 10) / 10;
+    mark = now;
+  };
+
+  const assets = await host.assets();
+  stage("assets");
+  const pyodide = await loadPyodide({
+    indexURL: assets.indexURL,
+    ...(assets.stdLibURL === undefined ? {} : { stdLibURL: assets.stdLibURL }),
+    packages: [],
+    checkAPIVersion: true,
+  });
+  stage("pyodide");
+  const sitePackages = String(pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']"));
+  pyodide.unpackArchive(assets.wheel, "wheel", { extractDir: sitePackages });
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  stage("wheel");
+  host.prepare(pyodide);
+  const bridge = pyodide.pyimport("nucleus._bridge") as { handle_request: HandleRequest };
+  const handle = bridge.handle_request;
+  stage("engine");
+
+  const call = (op: string, ledger: number | undefined, args?: JsonObject): JsonValue =>
+    send(handle, op, ledger, args);
+  const engine = call("version", undefined) as unknown as EngineVersion;
+  if (engine.engine !== VERSION || assets.engineVersion !== VERSION) {
+    throw new ConfigError(
+      `engine version ${engine.engine} does not match @onoal/nucleus ${VERSION}; reinstall the package ` +
+        "(or run `npm run build` in js/ when working from the repository)",
+      { engine: engine.engine, package: VERSION },
+    );
+  }
+  stage("version");
+  return { host, pyodide, engine, timings, call };
+}
+
+/** Sends one request through the bridge. Python exceptions (a bug) become `STORAGE_ERROR`. */
+function send(handle: HandleRequest, op: string, ledger: number | undefined, args?: JsonObject): JsonValue {
+  const request: Record<string, JsonValue> = { op };
+  if (ledger !== undefined) request["ledger"] = ledger;
+  if (args !== undefined) request["args"] = args;
+  let text: string;
+  try {
+    text = handle(JSON.stringify(request));
+  } catch (err) {
+    // A PythonError carries only strings; nothing here keeps a PyProxy alive.
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new StorageError(`the engine failed unexpectedly during "${op}": ${detail}`, { op });
+  }
+  const response = JSON.parse(text) as BridgeResponse;
+  if (response.ok) return response.result;
+  const { code, message, details } = response.error;
+  throw errorFromCode(code, message, details ?? {});
+}
+
+/** Whether a runtime is loaded or loading (for tests and the CLI). */
+export function runtimeStarted(): boolean {
+  return loading !== undefined;
+}
+

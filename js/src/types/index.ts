@@ -1,0 +1,37 @@
+/** All public types. */
+
+export type { AclConfig, CheckParams, Grant, RevokeParams } from "./acl.js";
+export type {
+  BackendConfig,
+  BackendMode,
+  Durability,
+  HttpBackendConfig,
+  LedgerConfig,
+  LedgerOptions,
+  MemoryStorageConfig,
+  PostgresStorageConfig,
+  SqliteStorageConfig,
+  StorageConfig,
+  WasmBackendConfig,
+} from "./config.js";
+export type { RequestContext } from "./context.js";
+export type { Ledger, LedgerAcl, LedgerModules, VerifyOptions } from "./ledger.js";
+export type {
+  AssetModuleConfig,
+  ModuleConfig,
+  ModuleFactory,
+  ModuleMetadata,
+  ModuleState,
+  ProofModuleConfig,
+} from "./module.js";
+export type {
+  Checkpoint,
+  ImportResult,
+  LedgerEntry,
+  LedgerRecord,
+  NewRecord,
+  QueryFilters,
+  QueryResult,
+  RecordMetadata,
+  RecordPayload,
+} from "./record.js";

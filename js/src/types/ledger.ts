@@ -1,0 +1,92 @@
+/** The {@link Ledger} interface: what `createLedger` resolves to. */
+
+import type { CheckParams, Grant, RevokeParams } from "./acl.js";
+import type { ModuleMetadata, ModuleState } from "./module.js";
+import type {
+  Checkpoint,
+  ImportResult,
+  LedgerEntry,
+  LedgerRecord,
+  NewRecord,
+  QueryFilters,
+  QueryResult,
+} from "./record.js";
+import type { RequestContext } from "./context.js";
+
+/** Options of {@link Ledger.verify} and {@link Ledger.verifyStorage}. */
+export interface VerifyOptions {
+  /** Also check that the chain extends this checkpoint. */
+  checkpoint?: Checkpoint;
+}
+
+/** The loaded modules of a ledger. */
+export interface LedgerModules {
+  /** Ids of the loaded modules. */
+  list(): Promise<string[]>;
+  /** `{id, version, state}` of each loaded module. */
+  metadata(): Promise<ModuleMetadata[]>;
+  /** The lifecycle state of a module, or `null` when no such module is loaded. */
+  getState(id: string): Promise<ModuleState | null>;
+}
+
+/** Access control of a ledger. Grants persist with the ledger's storage. */
+export interface LedgerAcl {
+  /** Stores a grant; with an owner configured, `context` must be the owner's. Resolves to the stored grant. */
+  grant(grant: Grant, context?: RequestContext): Promise<Grant>;
+  /** Whether the subject may do the action on the resource now. */
+  check(params: CheckParams): Promise<boolean>;
+  /** Removes a grant; resolves to whether one was removed. */
+  revoke(params: RevokeParams, context?: RequestContext): Promise<boolean>;
+  /** The grants held by a subject. */
+  listGrants(subjectOid: string): Promise<Grant[]>;
+}
+
+/** A tamper-evident, append-only ledger. Close it when done (or use `await using`). */
+export interface Ledger extends AsyncDisposable {
+  /** The ledger id. */
+  readonly id: string;
+  /** Loaded modules. */
+  readonly modules: LedgerModules;
+  /** Access control. */
+  readonly acl: LedgerAcl;
+
+  /** Appends one record; resolves to its entry hash (lowercase hex). `context` is needed only with ACL on. */
+  append(record: NewRecord, context?: RequestContext): Promise<string>;
+  /** Appends records atomically: all or none. Resolves to their entry hashes, in order. */
+  appendBatch(records: NewRecord[], context?: RequestContext): Promise<string[]>;
+  /** The record of the entry with this hash, or `null`. */
+  get(hash: string): Promise<LedgerRecord | null>;
+  /** The latest record with this id, or `null`. */
+  getById(id: string): Promise<LedgerRecord | null>;
+  /** The entry (seq, hash, prevHash, record) with this hash, or `null`. */
+  getEntry(hash: string): Promise<LedgerEntry | null>;
+  /** Records matching the filters, oldest first unless `order: "desc"`. */
+  query(filters?: QueryFilters): Promise<QueryResult>;
+  /** Verifies the chain; rejects with a `ChainIntegrityError` naming the first bad seq. */
+  verify(options?: VerifyOptions): Promise<void>;
+  /** Number of entries. */
+  length(): Promise<number>;
+  /** Whether the ledger has no entries. */
+  isEmpty(): Promise<boolean>;
+  /** Hash of the last entry, or `null` when empty. */
+  latestHash(): Promise<string | null>;
+  /** Whether entries persist (SQLite); `false` in memory. */
+  hasStorage(): Promise<boolean>;
+  /** Re-reads the storage and verifies it from scratch; `false` when there is no storage. */
+  verifyStorage(options?: VerifyOptions): Promise<boolean>;
+  /** The current `{size, hash}`, to keep elsewhere and check later with `verify({checkpoint})`. */
+  checkpoint(): Promise<Checkpoint>;
+  /** The whole ledger as JSON Lines text (docs/FORMAT.md, Export). */
+  export(): Promise<string>;
+  /**
+   * Adds the entries of an export that this ledger lacks. The export must verify whole and extend this
+   * ledger's chain; nothing is written otherwise. With ACL on, `context` needs a `write` grant.
+   */
+  importEntries(data: string, context?: RequestContext): Promise<ImportResult>;
+  /** Operation counters; needs `options.enableMetrics` (else `INVALID_CONFIG`). */
+  metrics(): Promise<Record<string, number>>;
+  /** Closes the ledger and releases its file lock. Further calls reject with `LEDGER_CLOSED`. Idempotent. */
+  close(): Promise<void>;
+  /** Whether {@link close} was called. */
+  readonly closed: boolean;
+}

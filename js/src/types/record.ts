@@ -1,0 +1,96 @@
+/** Records, queries and entries: the data that goes in and comes out of a ledger. */
+
+/** A record's payload: a JSON object or array (checked to be plain JSON before it is stored). */
+export type RecordPayload = Record<string, unknown> | unknown[];
+
+/** A record's optional metadata: a JSON object. */
+export type RecordMetadata = Record<string, unknown>;
+
+/** A record as stored in the ledger. Records come back as plain objects. */
+export interface LedgerRecord {
+  /** Non-empty record id. Ids may repeat unless the ledger requires unique ids; `getById` returns the latest. */
+  id: string;
+  /** Non-empty stream name (e.g. `"proofs"`, `"assets"`). */
+  stream: string;
+  /** Integer milliseconds since the epoch; non-decreasing along the chain. */
+  timestamp: number;
+  /** The record's content. */
+  payload: RecordPayload;
+  /** Optional metadata, hashed like the payload. */
+  meta?: RecordMetadata;
+}
+
+/**
+ * A record to append. Like {@link LedgerRecord}, but `timestamp` may be left out: the engine then
+ * stamps the current time.
+ */
+export interface NewRecord {
+  /** Non-empty record id. */
+  id: string;
+  /** Non-empty stream name. */
+  stream: string;
+  /** Integer milliseconds since the epoch; omit it to let the engine stamp the current time. */
+  timestamp?: number;
+  /** The record's content: a JSON object or array. */
+  payload: RecordPayload;
+  /** Optional metadata. */
+  meta?: RecordMetadata;
+}
+
+/** One link of the chain: the record plus its position and hashes. */
+export interface LedgerEntry {
+  /** 0-based, gap-free sequence number. */
+  seq: number;
+  /** This entry's hash (SHA-256, lowercase hex). */
+  hash: string;
+  /** The previous entry's hash; `null` for the first entry. */
+  prevHash: string | null;
+  /** The record. */
+  record: LedgerRecord;
+}
+
+/** Filters for {@link Ledger.query}. All given filters must match. */
+export interface QueryFilters {
+  /** Only records in this stream. */
+  stream?: string;
+  /** Only records with this id. */
+  id?: string;
+  /** Only records with `timestamp >= timestampFrom` (ms). */
+  timestampFrom?: number;
+  /** Only records with `timestamp <= timestampTo` (ms); works with or without `timestampFrom`. */
+  timestampTo?: number;
+  /** Filters understood by loaded modules, e.g. `{ subject_oid: "oid:onoal:human:alice" }`. */
+  moduleFilters?: Record<string, unknown>;
+  /** Skip this many matches. */
+  offset?: number;
+  /** Return at most this many matches. */
+  limit?: number;
+  /** Sequence order of the results: `"asc"` (oldest first, the default) or `"desc"`. */
+  order?: "asc" | "desc";
+}
+
+/** Result of {@link Ledger.query}. */
+export interface QueryResult {
+  /** The matching records on this page. */
+  records: LedgerRecord[];
+  /** How many records match in all, ignoring offset and limit. */
+  total: number;
+  /** Whether more matches follow this page. */
+  hasMore: boolean;
+}
+
+/** A signed-off point of the chain: its length and the hash of its last entry. */
+export interface Checkpoint {
+  /** Number of entries covered. */
+  size: number;
+  /** Hash of entry `size - 1` (or the engine's empty-ledger hash when `size` is 0). */
+  hash: string;
+}
+
+/** Result of {@link Ledger.importEntries}. */
+export interface ImportResult {
+  /** Entries added by this import. */
+  imported: number;
+  /** The ledger's length afterwards. */
+  length: number;
+}
