@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --system
 PY=.venv/bin/python
 
+echo "==> npm ci (js/)"
+(cd js && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "==> ruff"
 .venv/bin/ruff check py tests_py bench vectors
 echo "==> pytest tests_py"
