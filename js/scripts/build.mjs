@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundle } from "./lib/bundle.mjs";
-import { precompile } from "./lib/precompile.mjs";
+import { makeSnapshot, precompile } from "./lib/precompile.mjs";
 import { buildWheel } from "./lib/wheel.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -36,7 +36,16 @@ async function buildEngine() {
     copyFileSync(wheel.path, outWheel);
     const report = await precompile(wheel.path, outWheel, join(engineDir, "python_stdlib.zip"));
     step(`compiled ${report.stdlib.compiled} stdlib modules (${report.stdlib.kept} kept as source), ${report.wheel.compiled} engine modules`);
-    const manifest = { engineVersion: wheel.version, wheel: wheel.name, stdlib: "python_stdlib.zip", pyodide: report.pyodide };
+    step("making a memory snapshot of the started engine");
+    const size = await makeSnapshot(outWheel, join(engineDir, "python_stdlib.zip"), join(engineDir, "snapshot.bin"));
+    step(`snapshot: ${(size / 1e6).toFixed(1)} MB`);
+    const manifest = {
+      engineVersion: wheel.version,
+      wheel: wheel.name,
+      stdlib: "python_stdlib.zip",
+      snapshot: "snapshot.bin",
+      pyodide: report.pyodide,
+    };
     writeFileSync(join(engineDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   } finally {
     wheel.cleanup();

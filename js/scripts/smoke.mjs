@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLedger, sqliteStorage, LedgerLockedError, LedgerClosedError } from "@onoal/nucleus";
+import { createLedger, runtimeInfo, sqliteStorage, LedgerLockedError, LedgerClosedError } from "@onoal/nucleus";
 
 const dir = process.argv[2] ?? mkdtempSync(join(tmpdir(), "nucleus-smoke-"));
 const path = join(dir, "sub", "smoke.db");
@@ -42,5 +42,5 @@ assert.deepEqual((await again.getById("r3"))?.meta, { by: "smoke" });
 await again.close();
 
 console.log(`smoke ok: ${path}`);
-console.log(`cold start (process start → createLedger ready): ${coldStart.toFixed(0)} ms`);
+console.log(`cold start (process start → createLedger ready): ${coldStart.toFixed(0)} ms`, JSON.stringify(await runtimeInfo()));
 if (process.argv[2] === undefined) rmSync(dir, { recursive: true, force: true });

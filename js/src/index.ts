@@ -34,4 +34,5 @@ export {
 } from "./errors.js";
 export type { JsonObject, JsonPrimitive, JsonValue } from "./json.js";
 export type * from "./types/index.js";
+export { runtimeInfo, type RuntimeInfo } from "./runtime-info.js";
 export { VERSION as version } from "./version.js";

@@ -38,3 +38,32 @@ export async function precompile(wheelPath, outWheel, outStdlib) {
   ns.destroy();
   return { pyodide: version, stdlib, wheel };
 }
+
+/**
+ * Makes a memory snapshot of a runtime that has the engine imported, loaded exactly as the package loads
+ * it at run time (same stdlib zip: zipimport caches file offsets inside the heap). `_makeSnapshot` and
+ * `makeMemorySnapshot` are private Pyodide APIs: the package pins Pyodide exactly and falls back to a
+ * normal start when loading the snapshot fails.
+ *
+ * @param {string} wheelPath - the precompiled wheel
+ * @param {string} stdlibPath - the precompiled stdlib zip
+ * @param {string} outSnapshot - where to write the snapshot
+ * @returns {Promise<number>} the snapshot's size in bytes
+ */
+export async function makeSnapshot(wheelPath, stdlibPath, outSnapshot) {
+  const require = createRequire(import.meta.url);
+  const pyodideDir = dirname(require.resolve("pyodide/package.json"));
+  const { loadPyodide } = await import("pyodide");
+  const py = await loadPyodide({ indexURL: pyodideDir + "/", stdLibURL: stdlibPath, packages: [], _makeSnapshot: true });
+  const site = String(py.runPython("import sysconfig; sysconfig.get_paths()['purelib']"));
+  py.unpackArchive(new Uint8Array(readFileSync(wheelPath)), "wheel", { extractDir: site });
+  // Import every engine module now, so none is compiled or even read at start-up.
+  py.runPython(`
+import importlib, pkgutil, sqlite3, nucleus, nucleus._bridge
+for m in pkgutil.walk_packages(nucleus.__path__, "nucleus."):
+    importlib.import_module(m.name)
+`);
+  const snapshot = py.makeMemorySnapshot();
+  writeFileSync(outSnapshot, snapshot);
+  return snapshot.length;
+}

@@ -13,6 +13,11 @@ export interface RuntimeAssets {
   indexURL: string;
   /** The precompiled stdlib zip, or undefined for Pyodide's own. */
   stdLibURL: string | undefined;
+  /**
+   * A memory snapshot of a started runtime with the engine imported (private Pyodide API), or undefined.
+   * When loading from it fails, the runtime starts normally.
+   */
+  snapshot: Uint8Array | undefined;
   /** The engine wheel's bytes. */
   wheel: Uint8Array;
   /** Version of the engine inside the wheel (from the build manifest). */

@@ -1,6 +1,7 @@
 /**
  * The one Pyodide runtime of this process, loaded on first use and shared by every ledger. Loading is a
- * linear, staged sequence: find assets → start Pyodide (local files only) → install the engine wheel →
+ * linear, staged sequence: find assets → start Pyodide (local files only; from a memory snapshot when
+ * there is one, else normally) → install the engine wheel (normal start only) →
  * let the host prepare (fsync hook) → get the bridge function → check the engine version. Not public.
  */
 
@@ -24,6 +25,8 @@ export interface Runtime {
   readonly pyodide: PyodideAPI;
   /** The engine's version report. */
   readonly engine: EngineVersion;
+  /** How Pyodide started: from the memory snapshot, or normally (with the reason the snapshot was not used). */
+  readonly start: { mode: "snapshot" | "normal"; snapshotError?: string };
   /** Milliseconds each load stage took, for benchmarks. */
   readonly timings: Readonly<Record<string, number>>;
   /** Sends one request; returns its result or throws the mapped {@link NucleusError}. */
@@ -52,16 +55,30 @@ async function load(host: Host): Promise<Runtime> {
 
   const assets = await host.assets();
   stage("assets");
-  const pyodide = await loadPyodide({
+  const options = {
     indexURL: assets.indexURL,
     ...(assets.stdLibURL === undefined ? {} : { stdLibURL: assets.stdLibURL }),
     packages: [],
     checkAPIVersion: true,
-  });
+  };
+  let pyodide: PyodideAPI | undefined;
+  let start: Runtime["start"] = { mode: "normal" };
+  if (assets.snapshot) {
+    try {
+      pyodide = await loadPyodide({ ...options, _loadSnapshot: assets.snapshot });
+      start = { mode: "snapshot" };
+    } catch (err) {
+      start = { mode: "normal", snapshotError: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  pyodide ??= await loadPyodide(options);
   stage("pyodide");
-  const sitePackages = String(pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']"));
-  pyodide.unpackArchive(assets.wheel, "wheel", { extractDir: sitePackages });
-  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  if (start.mode === "normal") {
+    // A snapshot already holds every engine module imported (scripts/lib/precompile.mjs); unpacking the
+    // wheel there again would only cost time (~0.3 s: first use of zip code paths in fresh wasm).
+    const sitePackages = String(pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']"));
+    pyodide.unpackArchive(assets.wheel, "wheel", { extractDir: sitePackages });
+  }
   stage("wheel");
   host.prepare(pyodide);
   const bridge = pyodide.pyimport("nucleus._bridge") as { handle_request: HandleRequest };
@@ -79,7 +96,7 @@ async function load(host: Host): Promise<Runtime> {
     );
   }
   stage("version");
-  return { host, pyodide, engine, timings, call };
+  return { host, pyodide, engine, start, timings, call };
 }
 
 /** Sends one request through the bridge. Python exceptions (a bug) become `STORAGE_ERROR`. */

@@ -1,6 +1,7 @@
 /**
  * Finds the runtime's files under Node.js: Pyodide's own directory (the installed `pyodide` package, never
- * a CDN) and this package's `engine/` folder (wheel, precompiled stdlib, manifest). Not public.
+ * a CDN) and this package's `engine/` folder (wheel, precompiled stdlib, snapshot, manifest).
+ * `NUCLEUS_NO_SNAPSHOT=1` in the environment skips the snapshot. Not public.
  */
 
 import { readFileSync } from "node:fs";
@@ -18,7 +19,9 @@ export interface EngineManifest {
   wheel: string;
   /** File name of the precompiled stdlib in engine/, or null to use Pyodide's own. */
   stdlib: string | null;
-  /** The Pyodide version the stdlib was compiled for. */
+  /** File name of the memory snapshot in engine/, or null. Made with the stdlib above. */
+  snapshot?: string | null;
+  /** The Pyodide version the stdlib and snapshot were made with. */
   pyodide: string;
 }
 
@@ -56,6 +59,17 @@ export async function nodeAssets(): Promise<RuntimeAssets> {
   // A stdlib compiled for another Pyodide would fail to import; fall back to Pyodide's own.
   const stdLibURL =
     manifest.stdlib !== null && manifest.pyodide === installed ? join(engineDir, manifest.stdlib) : undefined;
+  // The snapshot holds zipimport's offsets into that stdlib, so it is only valid together with it.
+  const useSnapshot = stdLibURL !== undefined && manifest.snapshot && !process.env["NUCLEUS_NO_SNAPSHOT"];
+  const snapshot = useSnapshot ? readOptional(join(engineDir, manifest.snapshot as string)) : undefined;
   const wheel = new Uint8Array(readFileSync(join(engineDir, manifest.wheel)));
-  return { indexURL, stdLibURL, wheel, engineVersion: manifest.engineVersion };
+  return { indexURL, stdLibURL, snapshot, wheel, engineVersion: manifest.engineVersion };
+}
+
+function readOptional(path: string): Uint8Array | undefined {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch {
+    return undefined;
+  }
 }
