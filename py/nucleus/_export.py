@@ -23,7 +23,9 @@ def export_lines(ledger_id: str, size: int, entries: Iterable[Entry]) -> Iterato
     """The export, one line (without newline) at a time."""
     yield json.dumps(
         {"format": EXPORT_FORMAT, "ledger_id": ledger_id, "size": size, "version": FORMAT_VERSION},
-        separators=(",", ":"), sort_keys=True, ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+        ensure_ascii=False,
     )
     for e in entries:
         prev = "null" if e.prev_hash is None else f'"{e.prev_hash}"'
@@ -70,8 +72,7 @@ def parse_export(data: str | Iterable[str], ledger_id: str) -> list[Entry]:
         except NucleusError as err:
             raise ArgumentError(f"export line {number}: {err.message}", details={"line": number}) from None
         rows.append((seq, h, prev, prepared.timestamp, prepared.canonical))
-        entries.append(Entry(seq, h, prev, prepared.id, prepared.stream, prepared.timestamp,
-                             prepared.canonical.decode("utf-8")))
+        entries.append(Entry(seq, h, prev, prepared.id, prepared.stream, prepared.timestamp, prepared.text))
     tip = verify_rows(rows)
     if header.get("size") != tip.size:
         raise ArgumentError(

@@ -45,8 +45,15 @@ def _now_ms() -> int:
 class Ledger:
     """A tamper-evident, append-only ledger. Open it with ``Ledger.open``; use it as a context manager."""
 
-    def __init__(self, ledger_id: str, storage: Storage, modules: ModuleRegistry, acl: AccessControl,
-                 options: LedgerOptions, tip: Tip):
+    def __init__(
+        self,
+        ledger_id: str,
+        storage: Storage,
+        modules: ModuleRegistry,
+        acl: AccessControl,
+        options: LedgerOptions,
+        tip: Tip,
+    ):
         self.id = ledger_id
         self._storage = storage
         self.modules = modules
@@ -57,9 +64,17 @@ class Ledger:
         self._metrics = {"appends": 0, "batches": 0, "queries": 0, "verifications": 0}
 
     @classmethod
-    def open(cls, ledger_id: str, storage: Storage | None = None, *, modules: Iterable[Module | dict[str, Any]] = (),
-             acl: str = "none", owner: str | None = None, options: LedgerOptions | dict[str, Any] | None = None,
-             checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> Ledger:
+    def open(
+        cls,
+        ledger_id: str,
+        storage: Storage | None = None,
+        *,
+        modules: Iterable[Module | dict[str, Any]] = (),
+        acl: str = "none",
+        owner: str | None = None,
+        options: LedgerOptions | dict[str, Any] | None = None,
+        checkpoint: Checkpoint | dict[str, Any] | str | None = None,
+    ) -> Ledger:
         """Open (or create) ledger ``ledger_id`` in ``storage`` (default: a new ``MemoryStorage``).
 
         A persistent store is verified whole before the ledger is returned: a broken chain raises
@@ -83,8 +98,14 @@ class Ledger:
                 )
             if acl != "none" and meta.owner is None:
                 raise ConfigError("access control needs an owner: open the ledger with owner='oid:onoal:...'")
-            ledger = cls(ledger_id, storage, registry, AccessControl(storage, ledger_id, meta.owner, acl != "none"),
-                         opts, EMPTY_TIP)
+            ledger = cls(
+                ledger_id,
+                storage,
+                registry,
+                AccessControl(storage, ledger_id, meta.owner, acl != "none"),
+                opts,
+                EMPTY_TIP,
+            )
             ledger._tip = ledger._verify_stored(kept)
             registry.start_all(ledger_id)
         except BaseException:
@@ -119,8 +140,9 @@ class Ledger:
         """Append one record; its entry hash."""
         return self._append([record], context, batch=False)[0]
 
-    def append_batch(self, records: list[dict[str, Any]],
-                     context: RequestContext | dict[str, Any] | None = None) -> list[str]:
+    def append_batch(
+        self, records: list[dict[str, Any]], context: RequestContext | dict[str, Any] | None = None
+    ) -> list[str]:
         """Append records all-or-nothing (one storage transaction); their entry hashes in order."""
         if type(records) is not list and type(records) is not tuple:
             raise ValidationError(f"append_batch needs a list of records, got {type(records).__name__}")
@@ -132,10 +154,11 @@ class Ledger:
         now = _now_ms()
         strict = self.options.strict_validation
         seen_ids: set[str] = set()
+        has_modules = bool(self.modules.list())
         for index, record in enumerate(records):
             try:
                 p = prepare_record(record, default_timestamp=max(now, floor), require_timestamp=strict)
-                enriched = self.modules.before_append(p.fields, ctx)
+                enriched = self.modules.before_append(p.fields, ctx) if has_modules else None
                 if enriched is not None:
                     p = prepare_record(enriched, default_timestamp=p.timestamp, require_timestamp=True)
                 if p.timestamp < floor:
@@ -145,8 +168,9 @@ class Ledger:
                         details={"field": "timestamp", "floor": floor},
                     )
                 if self.options.unique_ids and (p.id in seen_ids or self._storage.latest_by_id(p.id)):
-                    raise ValidationError(f"record id {p.id!r} exists already (uniqueIds is on)",
-                                          details={"field": "id"})
+                    raise ValidationError(
+                        f"record id {p.id!r} exists already (uniqueIds is on)", details={"field": "id"}
+                    )
             except NucleusError as err:
                 if batch:
                     err.message = f"records[{index}]: {err.message}"
@@ -166,14 +190,16 @@ class Ledger:
             return []
         limit = self.options.max_entries
         if limit is not None and self._tip.size + len(records) > limit:
-            raise LedgerFull(f"ledger {self.id!r} holds {self._tip.size} of at most {limit} entries; "
-                             f"{len(records)} more do not fit", details={"maxEntries": limit})
+            raise LedgerFull(
+                f"ledger {self.id!r} holds {self._tip.size} of at most {limit} entries; {len(records)} more do not fit",
+                details={"maxEntries": limit},
+            )
         prepared = self._prepare(records, ctx, batch)
         entries = []
         seq, prev = self._tip.size, self._tip.hash
         for p in prepared:
             h = entry_hash(seq, prev, p.canonical)
-            entries.append(Entry(seq, h, prev, p.id, p.stream, p.timestamp, p.canonical.decode("utf-8")))
+            entries.append(Entry(seq, h, prev, p.id, p.stream, p.timestamp, p.text))
             seq, prev = seq + 1, h
         self._write(entries)
         self._metrics["batches" if batch else "appends"] += 1
@@ -233,7 +259,8 @@ class Ledger:
         if bad is not None:
             raise ChainIntegrityError(
                 f"entry {bad}: its index columns (id, stream or timestamp) disagree with its record",
-                seq=bad, kind="derived",
+                seq=bad,
+                kind="derived",
             )
         if kept is not None:
             self._check_checkpoint(kept, tip)
@@ -246,13 +273,16 @@ class Ledger:
         if tip.size < kept.size:
             raise ChainIntegrityError(
                 f"the ledger has {tip.size} entries but a kept checkpoint saw {kept.size}: "
-                "entries were removed (truncation or rollback)", seq=tip.size, kind="checkpoint",
+                "entries were removed (truncation or rollback)",
+                seq=tip.size,
+                kind="checkpoint",
             )
         row = next(self._storage.rows(kept.size - 1))
         if row[1] != kept.hash:
             raise ChainIntegrityError(
                 f"entry {kept.size - 1} differs from the kept checkpoint: the ledger was rewritten (fork)",
-                seq=kept.size - 1, kind="checkpoint",
+                seq=kept.size - 1,
+                kind="checkpoint",
             )
 
     def verify(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> None:
@@ -264,7 +294,8 @@ class Ledger:
             raise ChainIntegrityError(
                 f"storage holds {tip.size} entries ending in {tip.hash}, but this ledger appended "
                 f"{self._tip.size} ending in {self._tip.hash}: storage changed underneath",
-                seq=min(tip.size, self._tip.size), kind="checkpoint",
+                seq=min(tip.size, self._tip.size),
+                kind="checkpoint",
             )
 
     def verify_storage(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> bool:
@@ -291,8 +322,7 @@ class Ledger:
         """The whole ledger as JSON Lines text (docs/FORMAT.md, Export)."""
         return "".join(line + "\n" for line in self.export_lines())
 
-    def import_entries(self, data: str | Iterable[str],
-                       context: RequestContext | dict[str, Any] | None = None) -> int:
+    def import_entries(self, data: str | Iterable[str], context: RequestContext | dict[str, Any] | None = None) -> int:
         """Add the entries of an export that this ledger lacks. The export must verify whole and extend this
         ledger's chain (it may be this ledger's own export, longer); nothing is written otherwise. Module
         hooks do not run: imported entries are final. Returns the number of entries added."""
@@ -303,7 +333,8 @@ class Ledger:
         if len(entries) < size or (size and entries[size - 1].hash != self._tip.hash):
             raise LedgerMismatch(
                 f"the export ({len(entries)} entries) does not extend this ledger ({size} entries): "
-                "the two have forked", details={"reason": "fork"},
+                "the two have forked",
+                details={"reason": "fork"},
             )
         new = entries[size:]
         limit = self.options.max_entries

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._canonical import MAX_SAFE_INTEGER, canonicalize
+from ._canonical import MAX_SAFE_INTEGER, canonical_pair
 from ._errors import ValidationError
 
 MAX_ID_LENGTH = 256
@@ -26,6 +26,7 @@ class PreparedRecord:
     id: str
     stream: str
     timestamp: int
+    text: str
     canonical: bytes
     fields: dict[str, Any]
 
@@ -37,15 +38,11 @@ def _name(value: Any) -> str:
 def _check_label(record: dict[str, Any], key: str, limit: int) -> str:
     value = record.get(key)
     if type(value) is not str:
-        raise ValidationError(
-            f"record.{key} must be a non-empty string, got {_name(value)}", details={"field": key}
-        )
+        raise ValidationError(f"record.{key} must be a non-empty string, got {_name(value)}", details={"field": key})
     if not value.strip():
         raise ValidationError(f"record.{key} must not be empty or blank", details={"field": key})
     if len(value) > limit:
-        raise ValidationError(
-            f"record.{key} is {len(value)} characters; the limit is {limit}", details={"field": key}
-        )
+        raise ValidationError(f"record.{key} is {len(value)} characters; the limit is {limit}", details={"field": key})
     return value
 
 
@@ -92,14 +89,12 @@ def prepare_record(record: Any, *, default_timestamp: int, require_timestamp: bo
     meta = record.get("meta")
     if meta is not None:
         if type(meta) is not dict:
-            raise ValidationError(
-                f"record.meta must be an object, got {_name(meta)}", details={"field": "meta"}
-            )
+            raise ValidationError(f"record.meta must be an object, got {_name(meta)}", details={"field": "meta"})
         fields["meta"] = meta
-    canonical = canonicalize(fields, what="record")
+    text, canonical = canonical_pair(fields, what="record")
     if len(canonical) > MAX_RECORD_BYTES:
         raise ValidationError(
             f"record is {len(canonical)} bytes in canonical form; the limit is {MAX_RECORD_BYTES}",
             details={"size": len(canonical), "limit": MAX_RECORD_BYTES},
         )
-    return PreparedRecord(record_id, stream, timestamp, canonical, fields)
+    return PreparedRecord(record_id, stream, timestamp, text, canonical, fields)
