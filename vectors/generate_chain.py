@@ -23,8 +23,14 @@ Lines = list[dict]
 def _base() -> str:
     ledger = nucleus.Ledger.open("vectors")
     for i in range(5):
-        ledger.append({"id": f"r{i}", "stream": "events", "timestamp": 1700000000000 + i * 1000,
-                       "payload": {"n": i, "note": "entry"}})
+        ledger.append(
+            {
+                "id": f"r{i}",
+                "stream": "events",
+                "timestamp": 1700000000000 + i * 1000,
+                "payload": {"n": i, "note": "entry"},
+            }
+        )
     return ledger.export()
 
 
@@ -70,7 +76,11 @@ CASES: dict[str, tuple[str, Callable[[Lines], None] | None, dict | None]] = {
     "edited-prev-hash": ("prev_hash of seq 3 replaced", _edit_prev, {"seq": 3, "kind": "link"}),
     "wrong-index": ("seq 3 renumbered 7", _wrong_index, {"seq": 3, "kind": "sequence"}),
     "edited-tip-hash": ("the last entry's hash replaced", _edit_hash, {"seq": 4, "kind": "hash"}),
-    "timestamp-back": ("seq 1's timestamp moved before seq 0's, hashes recomputed", _time_travel, {"seq": 1, "kind": "timestamp"}),
+    "timestamp-back": (
+        "seq 1's timestamp moved before seq 0's, hashes recomputed",
+        _time_travel,
+        {"seq": 1, "kind": "timestamp"},
+    ),
 }
 
 
@@ -82,8 +92,12 @@ def main() -> None:
         if mutate:
             mutate(lines)
         export = "".join(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n" for line in lines)
-        vector = {"desc": desc, "ledger_id": "vectors", "export": export,
-                  "want_error": None if want is None else {"code": "CHAIN_INVALID", **want}}
+        vector = {
+            "desc": desc,
+            "ledger_id": "vectors",
+            "export": export,
+            "want_error": None if want is None else {"code": "CHAIN_INVALID", **want},
+        }
         (out_dir / f"{name}.json").write_text(json.dumps(vector, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {len(CASES)} chain vectors to {out_dir}")
 
