@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from ._canonical import canonicalize
-from ._context import RequestContext, check_oid
+from ._context import RequestContext, check_oid, parse_context
 from ._errors import AccessDenied, ArgumentError, ConfigError, ContextError, ValidationError
 from .storage._protocol import Storage
 
@@ -88,9 +88,10 @@ class AccessControl:
                 details={"subjectOid": actor, "action": ADMIN},
             )
 
-    def grant(self, grant: Any, context: RequestContext | None = None) -> dict[str, Any]:
+    def grant(self, grant: Any, context: RequestContext | dict[str, Any] | None = None) -> dict[str, Any]:
         """Store a grant made by ``context.requesterOid`` (or ``grant.grantedBy``); returns it as stored."""
         self._require_enabled()
+        context = parse_context(context)
         if type(grant) is not dict:
             raise ArgumentError(f"a grant must be an object, got {type(grant).__name__}")
         allowed = {"subjectOid", "resourceOid", "action", "grantedBy", "grantedAt", "expiresAt", "metadata"}
@@ -120,9 +121,11 @@ class AccessControl:
         self._storage.put_grant(stored)
         return stored
 
-    def revoke(self, subject: Any, resource: Any, action: Any, context: RequestContext | None) -> bool:
+    def revoke(self, subject: Any, resource: Any, action: Any,
+               context: RequestContext | dict[str, Any] | None) -> bool:
         """Remove a grant; only the owner or an admin may. Whether a grant was removed."""
         self._require_enabled()
+        context = parse_context(context)
         if context is None:
             raise ContextError("revoking a grant needs a context with requesterOid")
         self._require_admin(context.requester_oid, "revoke")
