@@ -5,10 +5,11 @@
 
 import { ConfigError, StorageUnsupportedError } from "./errors.js";
 import { describe, findJsonProblem, isPlainObject, type JsonObject } from "./json.js";
+import { isNode } from "./runtime/platform.js";
 import { checkSqlitePath } from "./storage.js";
 import type { LedgerConfig, SqliteStorageConfig } from "./types/config.js";
 
-const CONFIG_KEYS = ["id", "backend", "modules", "options", "storage", "acl", "owner", "checkpoint"];
+const CONFIG_KEYS = ["id", "backend", "modules", "options", "storage", "acl", "owner", "checkpoint", "assetsURL", "worker"];
 
 /** A checked configuration: storage resolved to memory or SQLite, the rest as JSON for the engine. */
 export interface CheckedConfig {
@@ -34,6 +35,7 @@ export function checkConfig(config: unknown): CheckedConfig {
     throw new ConfigError(`ledger id must be a non-empty string, got ${describe(id)}`);
   }
   checkBackend(config["backend"]);
+  checkBrowserOptions(config["assetsURL"], config["worker"]);
   const storage = checkStorage(config["storage"]);
   const openArgs: Record<string, unknown> = { id };
   for (const key of ["modules", "options", "acl", "owner", "checkpoint"] as const) {
@@ -64,6 +66,19 @@ function checkBackend(backend: unknown): void {
     throw new ConfigError('backend mode "http" is not supported yet: leave backend out (or use { mode: "wasm" }) to run the engine in this process');
   }
   throw new ConfigError(`backend.mode must be "wasm" or "http", got ${describe(backend["mode"])}`);
+}
+
+/** `assetsURL` and `worker` are browser options (runtime/browser/); under Node `worker: true` is refused. */
+function checkBrowserOptions(assetsURL: unknown, worker: unknown): void {
+  if (assetsURL !== undefined && typeof assetsURL !== "string" && !(assetsURL instanceof URL)) {
+    throw new ConfigError(`assetsURL must be a URL or a string like "/nucleus/", got ${describe(assetsURL)}`);
+  }
+  if (worker !== undefined && typeof worker !== "boolean") {
+    throw new ConfigError(`worker must be true or false, got ${describe(worker)}`);
+  }
+  if (worker === true && isNode()) {
+    throw new ConfigError("worker: true runs the engine in a browser Web Worker; under Node.js leave it out");
+  }
 }
 
 function checkStorage(storage: unknown): CheckedConfig["storage"] {

@@ -92,4 +92,15 @@ export interface LedgerConfig {
   owner?: string;
   /** A checkpoint the stored chain must extend; opening fails with `CHAIN_INVALID` otherwise. */
   checkpoint?: Checkpoint;
+  /**
+   * Browser only: the URL of the folder holding the runtime's static files (Pyodide's wasm and stdlib,
+   * the engine wheel, the worker script; docs/BROWSER.md). Default: the folder of the package's browser
+   * module. The first ledger of a page loads the runtime, so its value wins. Ignored under Node.js.
+   */
+  assetsURL?: string | URL;
+  /**
+   * Browser only: run the engine in a Web Worker so long batches never block the page. Same API.
+   * Default `false`. Under Node.js `true` is refused with `INVALID_CONFIG`.
+   */
+  worker?: boolean;
 }

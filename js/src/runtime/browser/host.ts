@@ -1,0 +1,28 @@
+/**
+ * The browser {@link Host}: assets from the app's own origin, memory storage only. Not public.
+ */
+
+import { StorageUnsupportedError } from "../../errors.js";
+import type { SqliteStorageConfig } from "../../types/config.js";
+import type { Host, HostStorage } from "../host.js";
+import { browserAssets } from "./assets.js";
+
+/** The error for SQLite in a browser, thrown before and (for builders) after the runtime loads. */
+export function sqliteUnsupported(config: Pick<SqliteStorageConfig, "path">): StorageUnsupportedError {
+  return new StorageUnsupportedError(
+    `SQLite storage ("${config.path}") is not available in a browser: a browser ledger lives in memory. ` +
+      "Use inMemoryStorage(), or autoStorage(path), which picks SQLite under Node.js and memory in a browser; " +
+      "keep a browser ledger with ledger.export() and load it back with importEntries()",
+    { storage: "sqlite", platform: "browser" },
+  );
+}
+
+/** Platform services in a browser (page or worker). */
+export const browserHost: Host = {
+  name: "browser",
+  assets: browserAssets,
+  prepare: () => {},
+  openSqlite(config: SqliteStorageConfig): HostStorage {
+    throw sqliteUnsupported(config);
+  },
+};
