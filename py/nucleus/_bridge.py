@@ -4,16 +4,34 @@ specification. Plain data only crosses: no Python object or exception ever reach
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
-from collections.abc import Callable
+import os
+import sqlite3
+import urllib.parse
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import __version__
+from ._checkpoint import Checkpoint
 from ._context import parse_context
-from ._errors import ERROR_CODES, ArgumentError, ConfigError, LedgerClosed, NucleusError, StorageUnsupported
+from ._errors import (
+    ERROR_CODES,
+    ArgumentError,
+    ChainIntegrityError,
+    ConfigError,
+    LedgerClosed,
+    LedgerMismatch,
+    NucleusError,
+    StorageError,
+    StorageUnsupported,
+)
 from ._hashing import FORMAT_VERSION
 from ._ledger import Ledger
+from ._verify import EMPTY_TIP, Tip, verify_rows
 from .storage import MemoryStorage, SqliteStorage, Storage
+from .storage._schema import APPLICATION_ID, SCHEMA_VERSION
 
 _ledgers: dict[int, Ledger] = {}
 _next_handle = 1
@@ -98,6 +116,130 @@ def _context(args: dict[str, Any]) -> Any:
     return parse_context(args.get("context"))
 
 
+# -- read-only inspection of a ledger file (the `nucleus` CLI) ------------------------------------------
+
+
+@contextlib.contextmanager
+def _read_only(path: Any) -> Iterator[SqliteStorage]:
+    """A SqliteStorage on a read-only connection to the ledger file at ``path``. Nothing is written: no
+    migration, no checkpoint, no ``-shm`` file (locking_mode EXCLUSIVE keeps the WAL index in memory).
+    The caller holds the file lock when it needs a stable view."""
+    if type(path) is not str or not path.strip():
+        raise ArgumentError(f"inspecting a ledger file needs its path, got {path!r}")
+    if not os.path.isfile(path):
+        raise StorageError(f"{path} does not exist or is not a file", details={"path": path, "reason": "missing"})
+    storage = SqliteStorage(path, lock=False)
+    wal = storage.path + "-wal"
+    had_wal = os.path.exists(wal)
+    conn = _connect_read_only(storage.path, "mode=ro")
+    if conn is None and (not had_wal or os.path.getsize(wal) == 0):
+        # CPython's SQLite cannot open a WAL database read-only without a -shm file; with no log to
+        # replay, reading the main file as immutable sees the same data.
+        conn = _connect_read_only(storage.path, "mode=ro&immutable=1")
+    if conn is None:
+        raise StorageError(f"cannot open {path} read-only", details={"path": path, "reason": "io"})
+    storage._conn = conn
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            raise LedgerMismatch(f"{path} is not a Nucleus ledger", details={"reason": "not_a_ledger"})
+        if version > SCHEMA_VERSION:
+            raise LedgerMismatch(
+                f"{path} has schema version {version}; this Nucleus reads up to {SCHEMA_VERSION}",
+                details={"reason": "newer_schema", "found": version, "supported": SCHEMA_VERSION},
+            )
+        yield storage
+    except sqlite3.Error as err:
+        raise StorageError(f"reading {path} failed: {err}", details={"path": path, "reason": "io"}) from None
+    finally:
+        storage._conn = None
+        conn.close()
+        # Emscripten's SQLite leaves an empty -wal behind even read-only; it was not there before.
+        if not had_wal and os.path.exists(wal) and os.path.getsize(wal) == 0:
+            os.unlink(wal)
+
+
+def _connect_read_only(path: str, mode: str) -> sqlite3.Connection | None:
+    """A read-only connection that has read the schema; None on an I/O error; LEDGER_MISMATCH if not SQLite."""
+    conn = sqlite3.connect(f"file:{urllib.parse.quote(path)}?{mode}", uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as err:
+        conn.close()
+        if isinstance(err, sqlite3.OperationalError) and "not a database" not in str(err):
+            return None
+        raise LedgerMismatch(f"{path} is not a Nucleus ledger ({err})", details={"reason": "not_a_ledger"}) from None
+    return conn
+
+
+def _inspect(args: dict[str, Any]) -> dict[str, Any]:
+    """What a ledger file holds, read without verifying or writing it."""
+    with _read_only(args.get("path")) as storage:
+        conn = storage._require()
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        tip = storage.tip()
+        streams = conn.execute(
+            "SELECT stream, count(*) FROM entries GROUP BY stream ORDER BY count(*) DESC, stream LIMIT 50"
+        ).fetchall()
+        created = meta.get("created_at", "")
+        return {
+            "ledgerId": meta.get("ledger_id"),
+            "formatVersion": int(meta.get("format_version") or 0),
+            "schemaVersion": conn.execute("PRAGMA user_version").fetchone()[0],
+            "createdAt": int(created) if created.isdigit() else None,
+            "owner": meta.get("owner"),
+            "entries": storage.count(),
+            "latestHash": tip.hash if tip else None,
+            "firstTimestamp": conn.execute("SELECT min(timestamp) FROM entries").fetchone()[0],
+            "lastTimestamp": tip.timestamp if tip else None,
+            "streams": [{"stream": name, "entries": n} for name, n in streams],
+        }
+
+
+def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
+    """Verify up to ``limit`` entries of a ledger file after ``from`` (a tip ``{size, hash, timestamp}``),
+    read-only: the checks of opening it, in the same order. ``done`` once the whole chain is verified."""
+    start = args.get("from")
+    if start is None:
+        tip = EMPTY_TIP
+    elif type(start) is dict and type(start.get("size")) is int and type(start.get("timestamp")) is int:
+        tip = Tip(start["size"], start.get("hash"), start["timestamp"])
+    else:
+        raise ArgumentError(f"verifyFile 'from' must be {{size, hash, timestamp}}, got {start!r}")
+    limit = args.get("limit")
+    if limit is not None and (type(limit) is not int or limit < 1):
+        raise ArgumentError(f"verifyFile 'limit' must be a positive integer, got {limit!r}")
+    kept = None if args.get("checkpoint") is None else Checkpoint.parse(args["checkpoint"])
+    with _read_only(args.get("path")) as storage:
+        rows = storage.rows(tip.size)
+        end = verify_rows(rows if limit is None else itertools.islice(rows, limit), tip)
+        done = limit is None or end.size - tip.size < limit
+        if done:
+            bad = storage.first_inconsistent_index()
+            if bad is not None:
+                raise ChainIntegrityError(
+                    f"entry {bad}: its index columns (id, stream or timestamp) disagree with its record",
+                    seq=bad,
+                    kind="derived",
+                )
+            if kept is not None and kept.size > end.size:
+                raise ChainIntegrityError(
+                    f"the ledger has {end.size} entries but a kept checkpoint saw {kept.size}: "
+                    "entries were removed (truncation or rollback)",
+                    seq=end.size,
+                    kind="checkpoint",
+                )
+            if kept is not None and kept.size > 0 and next(storage.rows(kept.size - 1))[1] != kept.hash:
+                raise ChainIntegrityError(
+                    f"entry {kept.size - 1} differs from the kept checkpoint: the ledger was rewritten (fork)",
+                    seq=kept.size - 1,
+                    kind="checkpoint",
+                )
+        return {"size": end.size, "hash": end.hash, "timestamp": end.timestamp, "done": done}
+
+
 def _dispatch(request: Any) -> Any:
     if type(request) is not dict or type(request.get("op")) is not str:
         raise ArgumentError("a bridge request is {op, ledger?, args?}")
@@ -109,6 +251,10 @@ def _dispatch(request: Any) -> Any:
         return {"engine": __version__, "format": FORMAT_VERSION, "codes": list(ERROR_CODES)}
     if op == "open":
         return _open(args)
+    if op == "inspect":
+        return _inspect(args)
+    if op == "verifyFile":
+        return _verify_file(args)
     fn = _OPS.get(op)
     if fn is None:
         raise ArgumentError(f"unknown bridge op {op!r}")
