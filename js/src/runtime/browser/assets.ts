@@ -83,6 +83,7 @@ export async function browserAssets(): Promise<RuntimeAssets> {
   return {
     indexURL: base,
     stdLibURL: info.stdlib === null ? undefined : new URL(info.stdlib, base).href,
+    snapshot: undefined,
     wheel,
     engineVersion: info.engineVersion,
   };

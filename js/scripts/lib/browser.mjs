@@ -1,0 +1,80 @@
+/**
+ * The browser build: dist/browser/, one folder to serve from the app's own origin (docs/BROWSER.md).
+ *
+ *   nucleus.js          the package as one ESM module (src/browser.ts), no `node:` imports
+ *   nucleus-worker.js   the worker behind `createLedger({ worker: true })`
+ *   pyodide.mjs, pyodide.asm.mjs, pyodide.asm.wasm, pyodide-lock.json   from the pinned `pyodide` package
+ *   python_stdlib.zip   the stdlib precompiled to bytecode (engine/), else Pyodide's own
+ *   nucleus_ledger-<version>-py3-none-any.whl, manifest.json             the engine (engine/)
+ *
+ * Two modules differ from the Node bundle, swapped in by a plugin: runtime/select-host.ts becomes
+ * runtime/browser/select-host.ts, and the `pyodide` package becomes runtime/browser/pyodide-loader.ts,
+ * which imports pyodide.mjs from the assets folder at run time.
+ */
+
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import * as esbuild from "esbuild";
+
+/** Pyodide's files a page needs (pyodide.js, the console pages and the source maps are not). */
+export const PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "pyodide-lock.json"];
+
+/** Redirects the two platform modules to their browser versions. */
+function browserModules(root) {
+  const browserDir = join(root, "src", "runtime", "browser");
+  return {
+    name: "nucleus-browser-modules",
+    setup(build) {
+      build.onResolve({ filter: /^pyodide$/ }, () => ({ path: join(browserDir, "pyodide-loader.ts") }));
+      build.onResolve({ filter: /(^|\/)select-host\.js$/ }, (args) =>
+        args.importer.startsWith(browserDir) ? undefined : { path: join(browserDir, "select-host.ts") },
+      );
+      build.onResolve({ filter: /^node:/ }, (args) => ({
+        errors: [{ text: `${args.path} imported by ${args.importer} would reach the browser bundle` }],
+      }));
+    },
+  };
+}
+
+/**
+ * @param {string} root - the js/ folder (engine/ must have been built)
+ * @param {string} version - the package version, injected as __NUCLEUS_VERSION__
+ * @returns {Promise<string[]>} the files written to dist/browser/
+ */
+export async function bundleBrowser(root, version) {
+  const out = join(root, "dist", "browser");
+  mkdirSync(out, { recursive: true });
+  const engineDir = join(root, "engine");
+  const manifestPath = join(engineDir, "manifest.json");
+  if (!existsSync(manifestPath)) throw new Error(`${manifestPath} is missing: run a full build (without --js-only) first`);
+  const engine = JSON.parse(readFileSync(manifestPath, "utf8"));
+  const require = createRequire(import.meta.url);
+  const pyodideDir = dirname(require.resolve("pyodide/package.json"));
+  const stdlib = engine.stdlib && engine.pyodide === require("pyodide/package.json").version ? engine.stdlib : null;
+  const manifest = { engineVersion: engine.engineVersion, wheel: engine.wheel, stdlib: "python_stdlib.zip" };
+
+  const common = {
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    define: {
+      __NUCLEUS_VERSION__: JSON.stringify(version),
+      __NUCLEUS_BROWSER_MANIFEST__: JSON.stringify(manifest),
+    },
+    plugins: [browserModules(root)],
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: "warning",
+    absWorkingDir: root,
+  };
+  await esbuild.build({ ...common, entryPoints: ["src/browser.ts"], outfile: join(out, "nucleus.js") });
+  await esbuild.build({ ...common, entryPoints: ["src/runtime/browser/worker-main.ts"], outfile: join(out, "nucleus-worker.js") });
+
+  for (const file of PYODIDE_FILES) copyFileSync(join(pyodideDir, file), join(out, file));
+  copyFileSync(stdlib ? join(engineDir, stdlib) : join(pyodideDir, "python_stdlib.zip"), join(out, "python_stdlib.zip"));
+  copyFileSync(join(engineDir, engine.wheel), join(out, engine.wheel));
+  writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return ["nucleus.js", "nucleus-worker.js", ...PYODIDE_FILES, "python_stdlib.zip", engine.wheel, "manifest.json"];
+}
