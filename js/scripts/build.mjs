@@ -11,6 +11,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundle } from "./lib/bundle.mjs";
+import { bundleBrowser } from "./lib/browser.mjs";
 import { makeSnapshot, precompile } from "./lib/precompile.mjs";
 import { buildWheel } from "./lib/wheel.mjs";
 
@@ -57,6 +58,8 @@ try {
   rmSync(join(root, "dist"), { recursive: true, force: true });
   step("bundling with esbuild and emitting declarations with tsc");
   await bundle(root, pkg.version);
+  step("bundling the browser build (dist/browser/)");
+  await bundleBrowser(root, pkg.version);
   step("done");
 } catch (err) {
   console.error(`build failed: ${err instanceof Error ? err.message : err}`);
