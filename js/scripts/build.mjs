@@ -24,11 +24,11 @@ const step = (msg) => console.log(`[build ${((performance.now() - started) / 100
 
 async function buildEngine() {
   const engineDir = join(root, "engine");
-  rmSync(engineDir, { recursive: true, force: true });
-  mkdirSync(engineDir, { recursive: true });
   step(`building the engine wheel from ${repoRoot}`);
-  const wheel = buildWheel(repoRoot);
+  const wheel = buildWheel(repoRoot); // first: a failure here leaves the previous engine/ in place
   try {
+    rmSync(engineDir, { recursive: true, force: true });
+    mkdirSync(engineDir, { recursive: true });
     if (wheel.version !== pkg.version) {
       throw new Error(`engine wheel ${wheel.name} has version ${wheel.version}, but package.json says ${pkg.version}; make them equal`);
     }
