@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-/**
- * The `nucleus` command. Placeholder: the CLI (verify, info, export, import, query, append) is written
- * separately; until then it says so and exits with status 2 ("unusable").
- */
+/** Entry of the `nucleus` command (npm `bin`), bundled to dist/cli.js. The commands live in cli/. */
 
-process.stderr.write("nucleus: the command-line interface is not yet available in this version of @onoal/nucleus\n");
-process.exitCode = 2;
+import { main } from "./cli/main.js";
+
+process.exitCode = await main(process.argv.slice(2));
