@@ -1,0 +1,130 @@
+"""Browser tests: the built package (js/dist/browser/) driven in headless Debian Chromium.
+
+One Chromium per session (pytest-playwright's ``browser``, launched with the flags below), one static
+server on 127.0.0.1 (scripts/static_server.py) serving the build at ``/nucleus/``, the test pages at
+``/pages/`` and the playground at ``/``. Every page opened through :func:`open_page` is guarded: each
+request it (or its workers) makes must go to that server, and no console error or uncaught exception
+may appear; a test that breaks either rule fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from static_server import StaticServer  # noqa: E402
+
+BUILD = ROOT / "js" / "dist" / "browser"
+PAGES = Path(__file__).resolve().parent / "pages"
+PLAYGROUND = ROOT / "web" / "playground"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+LOAD_TIMEOUT_MS = 60_000
+LOCAL_SCHEMES = ("data:", "blob:", "about:")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    """Debian's Chromium (never `playwright install`), with the flags that keep it offline and quiet."""
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[StaticServer]:
+    if not (BUILD / "nucleus.js").is_file():
+        pytest.exit(f"{BUILD}/nucleus.js is missing: run `cd js && npm ci && npm run build` first", returncode=2)
+    with StaticServer({"/nucleus/": BUILD, "/pages/": PAGES, "/": PLAYGROUND}) as srv:
+        yield srv
+
+
+@dataclass
+class Guard:
+    """What a page did that it must not: requests off the test server, console errors, uncaught errors."""
+
+    origin: str
+    requests: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def on_request(self, request: Request) -> None:
+        url = request.url
+        self.requests.append(url)
+        if not (url.startswith(self.origin + "/") or url.startswith(LOCAL_SCHEMES)):
+            self.foreign.append(url)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"console.error: {message.text}")
+
+    def on_page_error(self, error: Exception) -> None:
+        self.errors.append(f"uncaught: {error}")
+
+    def check(self) -> None:
+        """Fails the test if anything was recorded since the last check."""
+        foreign, errors = self.foreign[:], self.errors[:]
+        self.foreign.clear()
+        self.errors.clear()
+        assert not foreign, f"requests left the test server: {foreign}"
+        assert not errors, "the page logged errors:\n" + "\n".join(errors)
+
+
+@dataclass
+class GuardedPage:
+    page: Page
+    context: BrowserContext
+    guard: Guard
+    worker: bool = False  # run the engine in a Web Worker (`createLedger({ worker: true })`)
+
+    def run(self, script: str, arg: object = None) -> object:
+        """``page.evaluate`` of an async arrow function ``async (arg) => ...``."""
+        return self.page.evaluate(script, arg)
+
+
+def open_page(browser: Browser, server: StaticServer, path: str, ready: str, **context_args: object) -> GuardedPage:
+    """A fresh context and page at ``path``, guarded, waited on until the JS expression ``ready`` is truthy."""
+    context = browser.new_context(**context_args)
+    guard = Guard(server.origin)
+    context.on("request", guard.on_request)
+    page = context.new_page()
+    page.on("console", guard.on_console)
+    page.on("pageerror", guard.on_page_error)
+    page.goto(server.url(path))
+    page.wait_for_function(ready, timeout=LOAD_TIMEOUT_MS)
+    return GuardedPage(page, context, guard)
+
+
+@pytest.fixture(scope="module", params=["page", "worker"])
+def harness(request: pytest.FixtureRequest, browser: Browser, server: StaticServer) -> Iterator[GuardedPage]:
+    """The test harness page with the package loaded, shared by a module's tests; runs each test with the
+    engine on the page and in a Web Worker (``harness.mode``). The runtime loads once per page."""
+    gp = open_page(browser, server, "/pages/harness.html", "window.harnessReady === true")
+    gp.worker = request.param == "worker"
+    yield gp
+    try:
+        gp.guard.check()
+    finally:
+        gp.context.close()
+
+
+@pytest.fixture(autouse=True)
+def _guard_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Attributes a foreign request or console error to the test during which it happened."""
+    yield
+    if "harness" in request.fixturenames:
+        request.getfixturevalue("harness").guard.check()
