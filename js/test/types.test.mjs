@@ -40,7 +40,9 @@ test("ESM and CommonJS TypeScript consumers type-check with tsc --noEmit (strict
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
     compilerOptions: {
       target: "ES2022", module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true,
-      lib: ["ES2022", "ESNext.Disposable"], types: [], skipLibCheck: false, rootDir: ".",
+      lib: ["ES2022", "ESNext.Disposable"], skipLibCheck: false, rootDir: ".",
+      // a Node.js consumer has @types/node (public types mention URL); borrow ours
+      typeRoots: [join(createRequire(import.meta.url).resolve("@types/node/package.json"), "..", "..")], types: ["node"],
     },
     include: ["*.mts", "*.cts"],
   }));
