@@ -1,0 +1,40 @@
+"""Shared fixtures. The engine is imported from py/ so the suite runs from a plain checkout too."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "py") not in sys.path:
+    sys.path.insert(0, str(ROOT / "py"))
+
+import nucleus  # noqa: E402
+
+BACKENDS = ["memory", "sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of a storage backend; tests using it run once per backend."""
+    return request.param
+
+
+@pytest.fixture
+def make_storage(backend: str, tmp_path: Path):
+    """A factory of storages of ``backend``; for SQLite every call opens the same file in tmp_path."""
+    path = tmp_path / "ledger.db"
+
+    def make() -> nucleus.Storage:
+        return nucleus.MemoryStorage() if backend == "memory" else nucleus.SqliteStorage(path)
+
+    return make
+
+
+@pytest.fixture
+def ledger(make_storage):
+    """An open, empty ledger ``test`` on each backend, closed after the test."""
+    with nucleus.Ledger.open("test", make_storage()) as lg:
+        yield lg

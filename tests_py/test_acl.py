@@ -1,0 +1,197 @@
+"""Access control: allow, deny, expiry, revoke, who may grant, persistence, and when a context is needed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import nucleus
+from nucleus import RequestContext
+from support import raises_code, rec
+
+OWNER, ALICE, BOB, CAROL = (f"oid:onoal:user:{n}" for n in ("owner", "alice", "bob", "carol"))
+LEDGER = nucleus.ledger_resource("test")
+AS_OWNER = RequestContext(OWNER)
+
+
+def ctx(oid: str) -> dict:
+    return {"requesterOid": oid}
+
+
+def write_grant(subject: str, **extra) -> dict:
+    return {"subjectOid": subject, "resourceOid": LEDGER, "action": "write", **extra}
+
+
+@pytest.fixture
+def guarded(make_storage):
+    with nucleus.Ledger.open("test", make_storage(), acl="inMemory", owner=OWNER) as lg:
+        yield lg
+
+
+def test_resource_name():
+    assert LEDGER == "oid:onoal:ledger:test"
+
+
+def test_owner_may_append_others_need_a_grant(guarded: nucleus.Ledger):
+    guarded.append(rec(0), ctx(OWNER))
+    err = raises_code("ACCESS_DENIED", lambda: guarded.append(rec(1), ctx(ALICE)), nucleus.AccessDenied)
+    assert err.details == {"subjectOid": ALICE, "resourceOid": LEDGER, "action": "write"}
+    assert ALICE in err.message
+    raises_code("ACCESS_DENIED", lambda: guarded.append_batch([rec(1), rec(2)], ctx(ALICE)))
+    assert len(guarded) == 1
+
+
+def test_grant_allows_and_check_reports_it(guarded: nucleus.Ledger):
+    assert guarded.acl.check(ALICE, LEDGER, "write") is False
+    stored = guarded.acl.grant(write_grant(ALICE), AS_OWNER)
+    assert stored["grantedBy"] == OWNER and abs(stored["grantedAt"] - time.time()) < 5
+    assert guarded.acl.check(ALICE, LEDGER, "write") is True
+    assert guarded.acl.check(ALICE, LEDGER, "read") is False  # only the granted action
+    assert guarded.acl.check(BOB, LEDGER, "write") is False
+    assert guarded.acl.check(OWNER, "oid:onoal:doc:anything", "delete") is True  # the owner may do anything
+    guarded.append(rec(0), ctx(ALICE))
+    guarded.append_batch([rec(1), rec(2)], RequestContext(ALICE))
+    assert len(guarded) == 3
+    raises_code("ACCESS_DENIED", lambda: guarded.append(rec(3), ctx(BOB)))
+    assert guarded.acl.list_grants(ALICE) == [stored]
+
+
+def test_a_grant_on_another_resource_does_not_allow_writes(guarded: nucleus.Ledger):
+    guarded.acl.grant({"subjectOid": ALICE, "resourceOid": "oid:onoal:ledger:other", "action": "write"}, AS_OWNER)
+    raises_code("ACCESS_DENIED", lambda: guarded.append(rec(0), ctx(ALICE)))
+
+
+def test_expiry(guarded: nucleus.Ledger):
+    now = int(time.time())
+    guarded.acl.grant(write_grant(ALICE, expiresAt=now - 1), AS_OWNER)
+    guarded.acl.grant(write_grant(BOB, expiresAt=now + 3600), AS_OWNER)
+    assert guarded.acl.check(ALICE, LEDGER, "write") is False
+    assert guarded.acl.list_grants(ALICE) == []
+    raises_code("ACCESS_DENIED", lambda: guarded.append(rec(0), ctx(ALICE)))
+    assert guarded.acl.check(BOB, LEDGER, "write") is True
+    guarded.append(rec(0), ctx(BOB))
+    assert guarded.acl.check(BOB, LEDGER, "write", now=now + 3600) is False  # the moment it expires
+    assert guarded.acl.check(BOB, LEDGER, "write", now=now + 3599) is True
+
+
+def test_revoke(guarded: nucleus.Ledger):
+    guarded.acl.grant(write_grant(ALICE), AS_OWNER)
+    guarded.append(rec(0), ctx(ALICE))
+    assert guarded.acl.revoke(ALICE, LEDGER, "write", AS_OWNER) is True
+    assert guarded.acl.revoke(ALICE, LEDGER, "write", AS_OWNER) is False  # nothing left to revoke
+    assert guarded.acl.check(ALICE, LEDGER, "write") is False
+    raises_code("ACCESS_DENIED", lambda: guarded.append(rec(1), ctx(ALICE)))
+    assert len(guarded) == 1
+
+
+def test_a_non_owner_may_not_grant_or_revoke(guarded: nucleus.Ledger):
+    guarded.acl.grant(write_grant(ALICE), AS_OWNER)
+    err = raises_code("ACCESS_DENIED", lambda: guarded.acl.grant(write_grant(BOB), RequestContext(ALICE)))
+    assert "only the ledger owner" in err.message
+    raises_code("ACCESS_DENIED", lambda: guarded.acl.grant(write_grant(BOB, grantedBy=ALICE)))
+    assert guarded.acl.list_grants(BOB) == []
+    # a writer cannot promote itself either
+    raises_code(
+        "ACCESS_DENIED", lambda: guarded.acl.grant({**write_grant(ALICE), "action": "admin"}, RequestContext(ALICE))
+    )
+    raises_code("ACCESS_DENIED", lambda: guarded.acl.revoke(ALICE, LEDGER, "write", RequestContext(ALICE)))
+    assert guarded.acl.check(ALICE, LEDGER, "write") is True
+
+
+def test_admin_holders_may_grant_and_revoke(guarded: nucleus.Ledger):
+    guarded.acl.grant({"subjectOid": ALICE, "resourceOid": LEDGER, "action": "admin"}, AS_OWNER)
+    assert guarded.acl.grant(write_grant(BOB), RequestContext(ALICE))["grantedBy"] == ALICE
+    guarded.append(rec(0), ctx(BOB))
+    guarded.append(rec(1), ctx(ALICE))  # admin implies write
+    assert guarded.acl.revoke(BOB, LEDGER, "write", RequestContext(ALICE)) is True
+    raises_code("ACCESS_DENIED", lambda: guarded.append(rec(2), ctx(BOB)))
+
+
+def test_an_expired_admin_may_not_grant(guarded: nucleus.Ledger):
+    past = int(time.time()) - 10
+    guarded.acl.grant({"subjectOid": ALICE, "resourceOid": LEDGER, "action": "admin", "expiresAt": past}, AS_OWNER)
+    raises_code("ACCESS_DENIED", lambda: guarded.acl.grant(write_grant(BOB), RequestContext(ALICE)))
+
+
+def test_granted_by_must_be_the_requester(guarded: nucleus.Ledger):
+    raises_code("INVALID_CONTEXT", lambda: guarded.acl.grant(write_grant(ALICE, grantedBy=BOB), AS_OWNER))
+    raises_code("INVALID_CONTEXT", lambda: guarded.acl.grant(write_grant(ALICE)))  # no requester at all
+    assert guarded.acl.list_grants(ALICE) == []
+
+
+@pytest.mark.parametrize(
+    ("grant", "code"),
+    [
+        ({"subjectOid": "alice", "resourceOid": LEDGER, "action": "write"}, "INVALID_CONTEXT"),
+        ({"subjectOid": ALICE, "resourceOid": LEDGER, "action": ""}, "INVALID_ARGUMENT"),
+        ({"subjectOid": ALICE, "resourceOid": LEDGER, "action": "write", "expiresAt": -5}, "INVALID_ARGUMENT"),
+        ({"subjectOid": ALICE, "resourceOid": LEDGER, "action": "write", "expiresAt": 1.5}, "INVALID_ARGUMENT"),
+        (
+            {"subjectOid": ALICE, "resourceOid": LEDGER, "action": "write", "metadata": {"x": float("nan")}},
+            "INVALID_ARGUMENT",
+        ),
+        ({"subjectOid": ALICE, "resourceOid": LEDGER, "action": "write", "color": "red"}, "INVALID_ARGUMENT"),
+        ("write", "INVALID_ARGUMENT"),
+    ],
+)
+def test_malformed_grants(guarded: nucleus.Ledger, grant, code: str):
+    raises_code(code, lambda: guarded.acl.grant(grant, AS_OWNER))
+    assert guarded.acl.list_grants(ALICE) == []
+
+
+def test_context_is_required_when_acl_is_on(guarded: nucleus.Ledger):
+    err = raises_code("INVALID_CONTEXT", lambda: guarded.append(rec(0)), nucleus.ContextError)
+    assert "context" in err.message
+    raises_code("INVALID_CONTEXT", lambda: guarded.append_batch([rec(0)]))
+    raises_code("INVALID_CONTEXT", lambda: guarded.import_entries(nucleus.Ledger.open("test").export()))
+    raises_code("INVALID_CONTEXT", lambda: guarded.acl.revoke(ALICE, LEDGER, "write", None))
+    assert len(guarded) == 0
+
+
+def test_context_is_optional_when_acl_is_off(make_storage):
+    with nucleus.Ledger.open("test", make_storage()) as lg:
+        lg.append(rec(0))
+        lg.append(rec(1), ctx(ALICE))
+        lg.append_batch([rec(2)], RequestContext(BOB, timestamp=int(time.time() * 1000)))
+        assert len(lg) == 3
+        assert lg.acl.enabled is False
+        raises_code("INVALID_CONFIG", lambda: lg.acl.grant(write_grant(ALICE), AS_OWNER))
+        raises_code("INVALID_CONFIG", lambda: lg.acl.check(ALICE, LEDGER, "write"))
+
+
+def test_acl_needs_an_owner():
+    err = raises_code("INVALID_CONFIG", lambda: nucleus.Ledger.open("test", acl="inMemory"))
+    assert "owner" in err.message
+    raises_code("INVALID_CONFIG", lambda: nucleus.Ledger.open("test", acl="remote", owner=OWNER))
+    raises_code("INVALID_CONTEXT", lambda: nucleus.Ledger.open("test", acl="inMemory", owner="owner"))
+
+
+def test_grants_persist_across_reopen(tmp_path: Path):
+    db = tmp_path / "ledger.db"
+    now = int(time.time())
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory", owner=OWNER) as lg:
+        lg.acl.grant(write_grant(ALICE, metadata={"why": "test"}), AS_OWNER)
+        lg.acl.grant(write_grant(BOB), AS_OWNER)
+        lg.acl.grant(write_grant(CAROL, expiresAt=now - 1), AS_OWNER)
+        alice_grants = lg.acl.list_grants(ALICE)
+    # The owner is stored with the ledger: reopening needs no owner argument.
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory") as lg:
+        assert lg.acl.owner == OWNER
+        assert lg.acl.list_grants(ALICE) == alice_grants and alice_grants[0]["metadata"] == {"why": "test"}
+        lg.append(rec(0), ctx(ALICE))
+        raises_code("ACCESS_DENIED", lambda: lg.append(rec(1), ctx(CAROL)))  # still expired
+        assert lg.acl.revoke(BOB, LEDGER, "write", AS_OWNER) is True
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory", owner=OWNER) as lg:
+        raises_code("ACCESS_DENIED", lambda: lg.append(rec(1), ctx(BOB)))  # the revocation persisted too
+        lg.append(rec(1), ctx(ALICE))
+        assert len(lg) == 2
+
+
+def test_reopening_with_another_owner_is_refused(tmp_path: Path):
+    db = tmp_path / "ledger.db"
+    nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory", owner=OWNER).close()
+    err = raises_code("LEDGER_MISMATCH", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db), owner=ALICE))
+    assert err.details["found"] == OWNER
+    assert not Path(f"{db}.lock").exists()

@@ -1,0 +1,94 @@
+"""The error hierarchy and its single table of codes."""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import pytest
+
+import nucleus
+
+CLASSES = {
+    name: obj
+    for name, obj in vars(nucleus).items()
+    if inspect.isclass(obj) and issubclass(obj, Exception) and obj is not nucleus.NucleusError
+}
+
+
+def test_every_error_class_is_a_nucleus_error_with_a_known_code():
+    assert len(CLASSES) >= 12
+    for name, cls in CLASSES.items():
+        assert issubclass(cls, nucleus.NucleusError), name
+        assert cls.code in nucleus.ERROR_CODES, name
+        assert name in nucleus.__all__
+
+
+def test_every_code_has_exactly_one_class():
+    by_code: dict[str, list[str]] = {}
+    for name, cls in CLASSES.items():
+        by_code.setdefault(cls.code, []).append(name)
+    assert set(by_code) == set(nucleus.ERROR_CODES)
+    assert all(len(names) == 1 for names in by_code.values()), by_code
+
+
+def test_the_codes_the_design_requires():
+    required = {
+        "INVALID_RECORD",
+        "INVALID_CONFIG",
+        "INVALID_CONTEXT",
+        "ACCESS_DENIED",
+        "MODULE_REJECTED",
+        "CHAIN_INVALID",
+        "STORAGE_ERROR",
+        "STORAGE_UNSUPPORTED",
+        "LEDGER_LOCKED",
+        "LEDGER_CLOSED",
+        "LEDGER_MISMATCH",
+    }
+    assert required <= set(nucleus.ERROR_CODES)
+    assert all(isinstance(text, str) and text for text in nucleus.ERROR_CODES.values())
+
+
+@pytest.mark.parametrize(
+    ("cls", "code"),
+    [
+        (nucleus.ValidationError, "INVALID_RECORD"),
+        (nucleus.ConfigError, "INVALID_CONFIG"),
+        (nucleus.ArgumentError, "INVALID_ARGUMENT"),
+        (nucleus.ContextError, "INVALID_CONTEXT"),
+        (nucleus.AccessDenied, "ACCESS_DENIED"),
+        (nucleus.ModuleRejected, "MODULE_REJECTED"),
+        (nucleus.StorageError, "STORAGE_ERROR"),
+        (nucleus.StorageUnsupported, "STORAGE_UNSUPPORTED"),
+        (nucleus.LedgerLocked, "LEDGER_LOCKED"),
+        (nucleus.LedgerClosed, "LEDGER_CLOSED"),
+        (nucleus.LedgerMismatch, "LEDGER_MISMATCH"),
+        (nucleus.LedgerFull, "LEDGER_FULL"),
+    ],
+)
+def test_class_codes(cls: type[nucleus.NucleusError], code: str):
+    err = cls("what went wrong", details={"x": 1})
+    assert err.code == code and str(err) == err.message == "what went wrong"
+    assert err.to_json() == {"code": code, "message": "what went wrong", "details": {"x": 1}}
+    assert json.loads(json.dumps(err.to_json())) == err.to_json()
+    assert isinstance(err, nucleus.NucleusError) and isinstance(err, Exception)
+
+
+def test_chain_integrity_error_carries_a_report():
+    err = nucleus.ChainIntegrityError("entry 3 is broken", seq=3, kind="hash")
+    assert err.code == "CHAIN_INVALID" and (err.seq, err.kind) == (3, "hash")
+    assert err.report == err.details == {"seq": 3, "kind": "hash", "message": "entry 3 is broken"}
+    err.report["seq"] = 99  # a copy
+    assert err.seq == 3 and err.details["seq"] == 3
+
+
+def test_a_code_may_be_overridden_but_must_be_known():
+    assert nucleus.NucleusError("x", code="LEDGER_FULL").code == "LEDGER_FULL"
+    with pytest.raises(ValueError):
+        nucleus.NucleusError("x", code="NOT_A_CODE")
+
+
+def test_details_default_to_an_empty_dict():
+    a, b = nucleus.StorageError("a"), nucleus.StorageError("b")
+    assert a.details == {} and a.details is not b.details
