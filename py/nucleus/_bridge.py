@@ -58,8 +58,12 @@ def _open(args: dict[str, Any]) -> dict[str, Any]:
     if set(args) - known:
         raise ConfigError(f"unknown ledger config key(s) {sorted(set(args) - known)}")
     ledger = Ledger.open(
-        args.get("id"), _storage(args.get("storage")), modules=args.get("modules") or [],
-        acl=args.get("acl") or "none", owner=args.get("owner"), options=args.get("options"),
+        args.get("id"),
+        _storage(args.get("storage")),
+        modules=args.get("modules") or [],
+        acl=args.get("acl") or "none",
+        owner=args.get("owner"),
+        options=args.get("options"),
         checkpoint=args.get("checkpoint"),
     )
     handle = _next_handle
@@ -97,16 +101,19 @@ _OPS: dict[str, Callable[[Ledger, dict[str, Any], int], Any]] = {
     "hasStorage": lambda lg, a, _: lg.has_storage(),
     "checkpoint": lambda lg, a, _: lg.checkpoint().to_json(),
     "export": lambda lg, a, _: lg.export(),
-    "importEntries": lambda lg, a, _: {"imported": lg.import_entries(a.get("data"), a.get("context")),
-                                       "length": len(lg)},
+    "importEntries": lambda lg, a, _: {
+        "imported": lg.import_entries(a.get("data"), a.get("context")),
+        "length": len(lg),
+    },
     "metrics": lambda lg, a, _: lg.metrics(),
     "modules.list": lambda lg, a, _: lg.modules.list(),
     "modules.metadata": lambda lg, a, _: lg.modules.metadata(),
     "modules.state": lambda lg, a, _: _state(lg, a.get("id")),
     "acl.grant": lambda lg, a, _: lg.acl.grant(a.get("grant"), _context(a)),
     "acl.check": lambda lg, a, _: lg.acl.check(a.get("subjectOid"), a.get("resourceOid"), a.get("action")),
-    "acl.revoke": lambda lg, a, _: lg.acl.revoke(a.get("subjectOid"), a.get("resourceOid"), a.get("action"),
-                                                 _context(a)),
+    "acl.revoke": lambda lg, a, _: lg.acl.revoke(
+        a.get("subjectOid"), a.get("resourceOid"), a.get("action"), _context(a)
+    ),
     "acl.listGrants": lambda lg, a, _: lg.acl.list_grants(a.get("subjectOid")),
     "close": lambda lg, a, handle: _close(lg, handle),
 }
@@ -275,6 +282,8 @@ def handle_request(text: str) -> str:
     except ValueError as err:
         result = {"ok": False, "error": ArgumentError(f"bridge request is not JSON: {err}").to_json()}
     except Exception as err:  # a bug: report it as plain data rather than a PyProxy'd exception
-        result = {"ok": False, "error": {"code": "STORAGE_ERROR", "message": f"internal error: {err!r}",
-                                         "details": {"internal": True}}}
+        result = {
+            "ok": False,
+            "error": {"code": "STORAGE_ERROR", "message": f"internal error: {err!r}", "details": {"internal": True}},
+        }
     return json.dumps(result, ensure_ascii=False, allow_nan=False)

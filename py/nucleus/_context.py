@@ -36,9 +36,7 @@ def is_valid_oid(value: Any) -> bool:
 def check_oid(value: Any, what: str) -> str:
     """``value`` if it is an OID, else ``ContextError`` naming ``what``."""
     if not is_valid_oid(value):
-        raise ContextError(
-            f"{what} must look like 'oid:onoal:<type>:<id>', got {value!r}", details={"field": what}
-        )
+        raise ContextError(f"{what} must look like 'oid:onoal:<type>:<id>', got {value!r}", details={"field": what})
     return value
 
 
@@ -62,9 +60,7 @@ def parse_context(value: Any, *, now_ms: int | None = None) -> RequestContext | 
             raise ContextError("context.timestamp must be an integer of milliseconds")
         now = int(time.time() * 1000) if now_ms is None else now_ms
         if ctx.timestamp > now + MAX_FUTURE_SKEW_MS:
-            raise ContextError(
-                f"context.timestamp {ctx.timestamp} is more than 5 minutes in the future (now {now})"
-            )
+            raise ContextError(f"context.timestamp {ctx.timestamp} is more than 5 minutes in the future (now {now})")
     if type(ctx.metadata) is not dict:
         raise ContextError("context.metadata must be an object")
     try:

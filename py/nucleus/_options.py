@@ -10,10 +10,14 @@ from ._errors import ConfigError
 
 LEDGER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:@-]{0,127}")
 _KEYS = {
-    "strictValidation": "strict_validation", "strict_validation": "strict_validation",
-    "maxEntries": "max_entries", "max_entries": "max_entries",
-    "enableMetrics": "enable_metrics", "enable_metrics": "enable_metrics",
-    "uniqueIds": "unique_ids", "unique_ids": "unique_ids",
+    "strictValidation": "strict_validation",
+    "strict_validation": "strict_validation",
+    "maxEntries": "max_entries",
+    "max_entries": "max_entries",
+    "enableMetrics": "enable_metrics",
+    "enable_metrics": "enable_metrics",
+    "uniqueIds": "unique_ids",
+    "unique_ids": "unique_ids",
 }
 
 

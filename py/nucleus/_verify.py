@@ -45,17 +45,20 @@ def verify_rows(rows: Iterable[RawRow], start: Tip = EMPTY_TIP) -> Tip:
         if prev_hash != prev:
             raise ChainIntegrityError(
                 f"entry {seq} links to {prev_hash!r}, but entry {seq - 1} has hash {prev!r}",
-                seq=seq, kind="link",
+                seq=seq,
+                kind="link",
             )
         if sha(template % (prev_q, record, seq)).hexdigest() != stored_hash:
             raise ChainIntegrityError(
                 f"entry {seq}: stored hash does not match its record (the record or hash was altered)",
-                seq=seq, kind="hash",
+                seq=seq,
+                kind="hash",
             )
         if timestamp < last_ts:
             raise ChainIntegrityError(
                 f"entry {seq}: timestamp {timestamp} is earlier than the previous entry's {last_ts}",
-                seq=seq, kind="timestamp",
+                seq=seq,
+                kind="timestamp",
             )
         prev = stored_hash
         prev_q = b'"' + stored_hash.encode("ascii") + b'"'

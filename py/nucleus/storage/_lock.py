@@ -86,8 +86,12 @@ class FileLock:
                     f"cannot create lock file {self.path}: {err.strerror}",
                     details={"path": self.path, "reason": "read_only" if err.errno in (13, 30) else "io"},
                 ) from None
-            info = {"pid": os.getpid(), "hostname": socket.gethostname(),
-                    "createdAt": int(time.time() * 1000), "tool": "nucleus-py"}
+            info = {
+                "pid": os.getpid(),
+                "hostname": socket.gethostname(),
+                "createdAt": int(time.time() * 1000),
+                "tool": "nucleus-py",
+            }
             try:
                 os.write(fd, json.dumps(info).encode())
                 os.fsync(fd)

@@ -115,8 +115,7 @@ class SqliteStorage:
             if fresh:
                 conn.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [("ledger_id", ledger_id), ("format_version", "1"),
-                     ("created_at", str(int(time.time() * 1000)))],
+                    [("ledger_id", ledger_id), ("format_version", "1"), ("created_at", str(int(time.time() * 1000)))],
                 )
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -243,8 +242,10 @@ class SqliteStorage:
         where: list[str] = []
         params: list[Any] = []
         for column, value, op in (
-            ("stream", spec.stream, "="), ("record_id", spec.record_id, "="),
-            ("timestamp", spec.timestamp_from, ">="), ("timestamp", spec.timestamp_to, "<="),
+            ("stream", spec.stream, "="),
+            ("record_id", spec.record_id, "="),
+            ("timestamp", spec.timestamp_from, ">="),
+            ("timestamp", spec.timestamp_to, "<="),
         ):
             if value is not None:
                 where.append(f"{column} {op} ?")
@@ -276,19 +277,21 @@ class SqliteStorage:
             yield from batch
 
     def entries(self, start_seq: int = 0) -> Iterator[Entry]:
-        cursor = self._require().execute(
-            f"SELECT {_COLUMNS} FROM entries WHERE seq >= ? ORDER BY seq", (start_seq,)
-        )
+        cursor = self._require().execute(f"SELECT {_COLUMNS} FROM entries WHERE seq >= ? ORDER BY seq", (start_seq,))
         while batch := cursor.fetchmany(1024):
             for row in batch:
                 yield Entry(*row)
 
     def first_inconsistent_index(self) -> int | None:
-        row = self._require().execute(
-            "SELECT min(seq) FROM entries WHERE record_id IS NOT json_extract(record, '$.id')"
-            " OR stream IS NOT json_extract(record, '$.stream')"
-            " OR timestamp IS NOT json_extract(record, '$.timestamp')"
-        ).fetchone()
+        row = (
+            self._require()
+            .execute(
+                "SELECT min(seq) FROM entries WHERE record_id IS NOT json_extract(record, '$.id')"
+                " OR stream IS NOT json_extract(record, '$.stream')"
+                " OR timestamp IS NOT json_extract(record, '$.timestamp')"
+            )
+            .fetchone()
+        )
         return row[0]
 
     # -- grants --------------------------------------------------------------------------------------
@@ -301,15 +304,20 @@ class SqliteStorage:
         )
 
     def remove_grant(self, subject: str, resource: str, action: str) -> bool:
-        return self._write(
-            "DELETE FROM grants WHERE subject_oid = ? AND resource_oid = ? AND action = ?",
-            (subject, resource, action),
-        ) > 0
+        return (
+            self._write(
+                "DELETE FROM grants WHERE subject_oid = ? AND resource_oid = ? AND action = ?",
+                (subject, resource, action),
+            )
+            > 0
+        )
 
     def grants_for(self, subject: str) -> list[dict[str, Any]]:
-        rows = self._require().execute(
-            "SELECT grant_json FROM grants WHERE subject_oid = ? ORDER BY resource_oid, action", (subject,)
-        ).fetchall()
+        rows = (
+            self._require()
+            .execute("SELECT grant_json FROM grants WHERE subject_oid = ? ORDER BY resource_oid, action", (subject,))
+            .fetchall()
+        )
         return [json.loads(r[0]) for r in rows]
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> int:
