@@ -16,8 +16,9 @@ OWNER = "oid:onoal:user:owner"
 def test_format_1_file_opens_and_verifies(tmp_path: Path) -> None:
     db = tmp_path / "compat.db"
     shutil.copyfile(FIXTURE, db)  # opening writes WAL files and a lock: never touch the committed file
-    with nucleus.Ledger.open("compat-v1", nucleus.SqliteStorage(db), modules=[nucleus.ProofModule()],
-                             acl="inMemory", checkpoint=CHECKPOINT) as ledger:
+    with nucleus.Ledger.open(
+        "compat-v1", nucleus.SqliteStorage(db), modules=[nucleus.ProofModule()], acl="inMemory", checkpoint=CHECKPOINT
+    ) as ledger:
         assert len(ledger) == 25
         assert ledger.latest_hash == CHECKPOINT["hash"]
         assert ledger.get_by_id("event-7")["payload"]["text"] == "ünïcødé ✓"

@@ -19,7 +19,10 @@ def test_engine_runs_inside_pyodide(tmp_path: Path) -> None:
     assert (PYODIDE / "pyodide.js").exists(), f"{PYODIDE} is missing: run `npm ci` in js/"
     run = subprocess.run(
         ["node", str(ROOT / "tests_py" / "pyodide_smoke.mjs"), str(PYODIDE), str(tmp_path)],
-        capture_output=True, text=True, timeout=180, check=False,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     seen = json.loads(run.stdout.strip().splitlines()[-1])

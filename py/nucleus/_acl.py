@@ -121,8 +121,7 @@ class AccessControl:
         self._storage.put_grant(stored)
         return stored
 
-    def revoke(self, subject: Any, resource: Any, action: Any,
-               context: RequestContext | dict[str, Any] | None) -> bool:
+    def revoke(self, subject: Any, resource: Any, action: Any, context: RequestContext | dict[str, Any] | None) -> bool:
         """Remove a grant; only the owner or an admin may. Whether a grant was removed."""
         self._require_enabled()
         context = parse_context(context)
