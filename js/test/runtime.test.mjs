@@ -1,0 +1,43 @@
+/** The runtime: starts offline from local files, from the snapshot or without it, and falls back when the snapshot is bad. */
+
+import assert from "node:assert/strict";
+import { cpSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { consumerDir, runScript } from "./helpers/consumer.mjs";
+
+/** Opens a ledger with fetch disabled and prints runtimeInfo(). */
+const script = (specifier) => `
+globalThis.fetch = () => Promise.reject(new Error("network access attempted"));
+const { createLedger, runtimeInfo } = await import(${JSON.stringify(specifier)});
+const ledger = await createLedger({ id: "offline" });
+await ledger.append({ id: "a", stream: "s", payload: { ok: true } });
+await ledger.verify();
+await ledger.close();
+console.log(JSON.stringify(await runtimeInfo()));
+`;
+
+test("starts from the snapshot, with no network access", async () => {
+  const r = await runScript(script("@onoal/nucleus"));
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.startMode, "snapshot");
+  assert.equal(info.snapshotError, undefined);
+});
+
+test("NUCLEUS_NO_SNAPSHOT=1 starts normally (precompiled stdlib, wheel unpacked), with no network access", async () => {
+  const r = await runScript(script("@onoal/nucleus"), { env: { NUCLEUS_NO_SNAPSHOT: "1" } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).startMode, "normal");
+});
+
+test("a corrupt snapshot falls back to a normal start and says why", async () => {
+  const copy = join(consumerDir, "node_modules", "nucleus-bad-snapshot");
+  cpSync(join(consumerDir, "node_modules", "@onoal", "nucleus"), copy, { recursive: true });
+  writeFileSync(join(copy, "engine", "snapshot.bin"), Buffer.alloc(4096, 7));
+  const r = await runScript(script(join(copy, "dist", "index.js")));
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.startMode, "normal");
+  assert.equal(typeof info.snapshotError, "string");
+});
