@@ -39,10 +39,19 @@ def _parse_line(line: str, number: int) -> Any:
         raise ArgumentError(f"export line {number}: not JSON ({err})", details={"line": number}) from None
 
 
+def _lines(data: Any) -> list[str]:
+    if isinstance(data, str):
+        return data.splitlines()
+    if isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray, dict)):
+        lines = list(data)
+        if all(isinstance(line, str) for line in lines):
+            return [line.rstrip("\n") for line in lines]
+    raise ArgumentError(f"an export is JSON Lines text or a list of lines, got {type(data).__name__}")
+
+
 def parse_export(data: str | Iterable[str], ledger_id: str) -> list[Entry]:
     """Every entry of an export, after verifying the whole chain; nothing is accepted on any fault."""
-    lines = data.splitlines() if isinstance(data, str) else [line.rstrip("\n") for line in data]
-    lines = [line for line in lines if line.strip()]
+    lines = [line for line in _lines(data) if line.strip()]
     if not lines:
         raise ArgumentError("the export is empty (no header line)")
     header = _parse_line(lines[0], 1)
