@@ -115,7 +115,7 @@ class ModuleRegistry:
 
     def get_state(self, module_id: str) -> ModuleState | None:
         """A module's state, or None if no such module."""
-        return self._states.get(module_id)
+        return self._states.get(module_id) if type(module_id) is str else None
 
     def before_append(self, record: dict[str, Any], context: RequestContext | None) -> dict[str, Any] | None:
         """Run every ``before_append``; the enriched record, or None if no module changed it."""
