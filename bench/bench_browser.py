@@ -1,0 +1,161 @@
+"""Benchmarks of @onoal/nucleus in headless Chromium. Prints a table and writes bench/results/browser.json.
+
+    python3 bench/bench_browser.py            # full run (~1–2 minutes on 2 cores)
+    python3 bench/bench_browser.py --quick    # fewer samples, for a smoke check
+
+Needs the browser build (``cd js && npm run build``) and Debian's ``/usr/bin/chromium``. The page
+(bench/browser/) and the build are served from 127.0.0.1 by scripts/static_server.py; every time is
+taken inside the page with ``performance.now()``, i.e. from the moment navigation started:
+
+- first append: navigation → ``createLedger`` → first ``append`` resolved. "cold" opens each sample in a
+  fresh browser context (empty HTTP and code caches: a first visit); "warm" reloads one context (a
+  returning visitor, wasm and scripts from the cache).
+- 1,000 appends: sequential awaited ``append`` calls on a fresh in-memory ledger.
+- 10,000-record batch: one ``appendBatch``; also the longest stall of the page's event loop meanwhile,
+  which is what worker mode (``createLedger({ worker: true })``) removes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from playwright.sync_api import Browser, sync_playwright  # noqa: E402
+from static_server import StaticServer  # noqa: E402
+
+import common  # noqa: E402
+from common import Result, median, result  # noqa: E402
+
+BUILD = ROOT / "js" / "dist" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+TIMEOUT_MS = 120_000
+
+# Targets of issue 4 (ms): first append resolved within 2.5 s of navigation, on localhost.
+TARGETS = {"browser.first_append.cold": {"op": "<=", "value": 2500}}
+common.TARGETS.update(TARGETS)
+
+# Samples per workload: (full, quick).
+PLAN = {"cold": (5, 2), "warm": (5, 2), "work": (3, 1)}
+
+
+def visit(browser: Browser, server: StaticServer, query: str, context: Any = None) -> dict[str, Any]:
+    """One navigation to the bench page (in ``context``, else a fresh one); the page's measurements."""
+    own = context is None
+    ctx = browser.new_context() if own else context
+    try:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(server.url("/" + query))
+        page.wait_for_function("window.benchResult !== undefined", timeout=TIMEOUT_MS)
+        out = page.evaluate("window.benchResult")
+        page.close()
+    finally:
+        if own:
+            ctx.close()
+    if "error" in out or errors:
+        raise RuntimeError(f"bench page failed ({query}): {out.get('error')} {errors}")
+    return out
+
+
+def ms_result(rid: str, label: str, samples_ms: list[float], note: str = "") -> Result:
+    """Headline = median of the samples, in ms."""
+    return result(rid, label, "ms", median(samples_ms), samples=samples_ms, note=note)
+
+
+class Bench:
+    def __init__(self, browser: Browser, server: StaticServer, quick: bool):
+        self.browser, self.server, self.quick = browser, server, quick
+        self.results: list[Result] = []
+
+    def n(self, key: str) -> int:
+        full, quick = PLAN[key]
+        return quick if self.quick else full
+
+    def run(self) -> None:
+        for worker in (False, True):
+            mode = "worker" if worker else "page"
+            q = "?worker=1" if worker else "?"
+            cold = [visit(self.browser, self.server, q) for _ in range(self.n("cold"))]
+            ctx = self.browser.new_context()
+            try:
+                visit(self.browser, self.server, q, ctx)  # fills the cache
+                warm = [visit(self.browser, self.server, q, ctx) for _ in range(self.n("warm"))]
+            finally:
+                ctx.close()
+            work = [visit(self.browser, self.server, q + "&work=1") for _ in range(self.n("work"))]
+            self.record(mode, cold, warm, work)
+
+    def record(self, mode: str, cold: list[dict], warm: list[dict], work: list[dict]) -> None:
+        where = "in a Web Worker" if mode == "worker" else "on the page"
+        suffix = "" if mode == "page" else ".worker"
+        col = lambda rows, key: [r[key] for r in rows]  # noqa: E731
+        self.results += [
+            ms_result(f"browser.ready.cold{suffix}", f"navigation → createLedger ready, cold ({where})",
+                      col(cold, "ready")),
+            ms_result(f"browser.first_append.cold{suffix}", f"navigation → first append, cold ({where})",
+                      col(cold, "firstAppend"), note="fresh context: empty HTTP/code cache"),
+            ms_result(f"browser.first_append.warm{suffix}", f"navigation → first append, warm ({where})",
+                      col(warm, "firstAppend"), note="reload: wasm and scripts cached"),
+        ]
+        appends = [x for r in work for x in r["appendSamples"]]
+        totals = [r["appends1k"] for r in work]
+        self.results.append(ms_result(f"browser.appends1k{suffix}", f"1,000 sequential appends ({where})", totals,
+                                      note=f"per append: median {median(appends):.3f} ms"))
+        batch = [r["batch10k"] for r in work]
+        self.results.append(result(f"browser.batch10k{suffix}", f"10,000-record batch ({where})", "entries/s",
+                                   10_000 / (median(batch) / 1e3), note=f"median {median(batch):.0f} ms"))
+        stalls = [r["batchStall"] for r in work]
+        self.results.append(ms_result(f"browser.batch10k_stall{suffix}",
+                                      f"longest page stall during the batch ({where})", stalls))
+        verify = [r["verify"] for r in work]
+        self.results.append(ms_result(f"browser.verify11k{suffix}", f"verify 11,001 entries ({where})", verify))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Nucleus browser benchmarks (headless Chromium).")
+    parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke check, not a measurement")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "browser.json", help="JSON output path")
+    args = parser.parse_args(argv)
+    if not (BUILD / "nucleus.js").is_file():
+        print(f"{BUILD}/nucleus.js is missing: run `cd js && npm ci && npm run build` first", file=sys.stderr)
+        return 2
+
+    started = time.time()
+    with StaticServer({"/nucleus/": BUILD, "/": HERE / "browser"}) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            bench = Bench(browser, server, args.quick)
+            bench.run()
+            version = browser.version
+        finally:
+            browser.close()
+    results = bench.results
+    mode = "quick" if args.quick else "full"
+    runtime = common.runtime_info(browser=f"Chromium {version} (headless)", python=sys.version.split()[0],
+                                  load_average=common.load_average(),
+                                  server="127.0.0.1 (scripts/static_server.py)")
+    print()
+    print(f"Nucleus in the browser — Chromium {version} headless, {runtime['cpus']} CPUs, {mode} run, "
+          f"{time.time() - started:.0f} s")
+    print(common.format_table(results))
+    failed = [r.label for r in results if r.passed is False]
+    print(f"\ntargets: {sum(r.passed is True for r in results)} pass, {len(failed)} fail")
+    common.write_json(args.out, "browser", mode, started, results, runtime)
+    print(f"wrote {args.out.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

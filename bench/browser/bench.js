@@ -1,0 +1,82 @@
+// Driven by bench/bench_browser.py. Times, in ms since navigation started (performance.now()):
+// the ledger ready, the first append resolved; with ?work=1 also 1,000 sequential appends, one
+// 10,000-record batch, a full verify, and the longest stall of the page's event loop during the batch.
+// ?worker=1 runs the engine in a Web Worker.
+import { createLedger } from "@onoal/nucleus";
+
+const params = new URLSearchParams(location.search);
+const worker = params.get("worker") === "1";
+const work = params.get("work") === "1";
+const T0 = 1_700_000_000_000;
+const STATUSES = ["new", "paid", "shipped", "delivered", "refunded"];
+
+// The record shape of bench/bench_py.py (make_record).
+const record = (i) => ({
+  id: `order-${String(i).padStart(8, "0")}`,
+  stream: "orders",
+  timestamp: T0 + i,
+  payload: {
+    customer: `cust-${String(i % 997).padStart(4, "0")}`,
+    amount: (i * 7919) % 100_000,
+    currency: "EUR",
+    status: STATUSES[i % 5],
+    items: [`sku-${i % 31}`, `sku-${i % 17}`],
+  },
+});
+
+/** Longest gap between 5 ms timer ticks while `fn` runs: how long the page could not respond. */
+async function longestStall(fn) {
+  let last = performance.now();
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 5);
+  try {
+    await fn();
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+  } finally {
+    clearInterval(timer);
+  }
+  return worst;
+}
+
+async function main() {
+  const out = { worker };
+  const ledger = await createLedger({ id: "bench", worker });
+  out.ready = performance.now();
+  await ledger.append(record(0));
+  out.firstAppend = performance.now();
+  if (work) {
+    const per = [];
+    const start = performance.now();
+    for (let i = 1; i <= 1000; i++) {
+      const t = performance.now();
+      await ledger.append(record(i));
+      per.push(performance.now() - t);
+    }
+    out.appends1k = performance.now() - start;
+    out.appendSamples = per;
+    const batch = Array.from({ length: 10_000 }, (_, i) => record(1001 + i));
+    let batchMs = 0;
+    out.batchStall = await longestStall(async () => {
+      const t = performance.now();
+      await ledger.appendBatch(batch);
+      batchMs = performance.now() - t;
+    });
+    out.batch10k = batchMs;
+    const v = performance.now();
+    await ledger.verify();
+    out.verify = performance.now() - v;
+    out.length = await ledger.length();
+  }
+  await ledger.close();
+  window.benchResult = out;
+  document.getElementById("out").textContent = JSON.stringify(out, (k, v) => (k === "appendSamples" ? undefined : v), 2);
+}
+
+main().catch((err) => {
+  window.benchResult = { error: `${err.code ?? err.name}: ${err.message}` };
+});
