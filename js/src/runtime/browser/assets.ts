@@ -6,18 +6,18 @@
 
 import { ConfigError } from "../../errors.js";
 import type { RuntimeAssets } from "../host.js";
+import { importPyodide } from "./pyodide-loader.js";
 
-/** Injected by scripts/lib/browser.mjs from engine/manifest.json; absent in an unbundled build. */
-declare const __NUCLEUS_BROWSER_MANIFEST__: BrowserManifest | undefined;
-
-/** The part of engine/manifest.json the browser needs. */
+/** `manifest.json` in the assets folder, written by scripts/lib/browser.mjs. */
 export interface BrowserManifest {
   /** Engine version inside the wheel. */
   engineVersion: string;
-  /** File name of the engine wheel in the assets folder. */
+  /** File name of the engine wheel. */
   wheel: string;
-  /** File name of the (precompiled) stdlib zip in the assets folder, or null for Pyodide's own. */
+  /** File name of the (precompiled) stdlib zip, or null for Pyodide's own. */
   stdlib: string | null;
+  /** File name of the memory snapshot of a started engine, or null to start normally (slower, smaller). */
+  snapshot: string | null;
 }
 
 /** The file name of the worker script in the assets folder. */
@@ -70,20 +70,28 @@ export async function fetchAsset(url: string): Promise<Response> {
 
 const HINT = "serve the files of @onoal/nucleus/dist/browser/ from your origin and point the assetsURL option at that folder (docs/BROWSER.md)";
 
-async function manifest(base: string): Promise<BrowserManifest> {
-  if (typeof __NUCLEUS_BROWSER_MANIFEST__ === "object") return __NUCLEUS_BROWSER_MANIFEST__;
-  return (await (await fetchAsset(new URL("manifest.json", base).href)).json()) as BrowserManifest;
+async function bytes(url: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await fetchAsset(url)).arrayBuffer());
 }
 
-/** The runtime's files: Pyodide from the assets folder, the engine wheel's bytes fetched from it. */
+/**
+ * The runtime's files: Pyodide from the assets folder, the engine wheel's and the snapshot's bytes
+ * fetched from it. The folder's manifest.json says which files it holds; pyodide.mjs is imported
+ * meanwhile. A snapshot that cannot be fetched only means a normal (slower) start.
+ */
 export async function browserAssets(): Promise<RuntimeAssets> {
   const base = currentAssetsURL();
-  const info = await manifest(base);
-  const wheel = new Uint8Array(await (await fetchAsset(new URL(info.wheel, base).href)).arrayBuffer());
+  const pyodide = importPyodide(base);
+  pyodide.catch(() => {}); // reported by loadPyodide, which awaits the same promise
+  const info = (await (await fetchAsset(new URL("manifest.json", base).href)).json()) as BrowserManifest;
+  const [wheel, snapshot] = await Promise.all([
+    bytes(new URL(info.wheel, base).href),
+    info.snapshot ? bytes(new URL(info.snapshot, base).href).catch(() => undefined) : undefined,
+  ]);
   return {
     indexURL: base,
     stdLibURL: info.stdlib === null ? undefined : new URL(info.stdlib, base).href,
-    snapshot: undefined,
+    snapshot,
     wheel,
     engineVersion: info.engineVersion,
   };
