@@ -39,7 +39,7 @@ from .storage.memory import MemoryStorage
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return time.time_ns() // 1_000_000  # time.time() * 1000 can round to the previous millisecond
 
 
 class Ledger:

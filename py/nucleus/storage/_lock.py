@@ -4,7 +4,7 @@ Emscripten fakes POSIX locks (DESIGN.md), so Nucleus does not rely on SQLite's. 
 with O_CREAT|O_EXCL and holds ``{"pid", "hostname", "createdAt", "tool"}``. An opener that finds one
 checks the holder: a live process on this host means ``LEDGER_LOCKED``; a dead one means a stale lock,
 which is removed once before trying again. The TypeScript package implements the same protocol
-(js/src/node/lock.ts), so Python and Node processes exclude each other.
+(js/src/runtime/node/lock.ts), so Python and Node processes exclude each other.
 """
 
 from __future__ import annotations
