@@ -13,20 +13,27 @@ export PYTHON="$root/.venv/bin/python"   # the js build makes the engine wheel w
 echo "==> npm ci (js/)"
 (cd js && npm ci --no-audit --no-fund --loglevel=error)
 
-echo "==> ruff"
-.venv/bin/ruff check py tests_py tests_browser bench vectors scripts
-.venv/bin/ruff format --check py tests_py tests_browser bench vectors scripts
+# Every suite runs even when an earlier one fails (but the build must work for the JS suites), so one run
+# shows every failure.
+failed=()
+step() {  # step NAME COMMAND...: run it, remember a failure, return its status
+  local name=$1; shift
+  echo "==> $name"
+  if "$@"; then return 0; fi
+  failed+=("$name")
+  return 1
+}
 
-echo "==> pytest tests_py (CPython $($PYTHON -c 'import sys; print(sys.version.split()[0])'), and Pyodide)"
-$PYTHON -m pytest tests_py -q -p no:cacheprovider
+step "ruff" bash -c '.venv/bin/ruff check py tests_py tests_browser bench vectors scripts &&
+  .venv/bin/ruff format --check py tests_py tests_browser bench vectors scripts' || true
+step "pytest tests_py (CPython, and the engine inside Pyodide)" $PYTHON -m pytest tests_py -q -p no:cacheprovider || true
+if step "npm run build (js/)" bash -c 'cd js && npm run build --silent'; then
+  step "node --test (js/, against the packed tarball)" bash -c 'cd js && npm test --silent' || true
+  step "pytest tests_browser (headless Chromium)" $PYTHON -m pytest tests_browser -q -p no:cacheprovider || true
+fi
 
-echo "==> npm run build (js/)"
-(cd js && npm run build --silent)
-
-echo "==> node --test (js/, against the packed tarball)"
-(cd js && npm test --silent)
-
-echo "==> pytest tests_browser (headless Chromium)"
-$PYTHON -m pytest tests_browser -q -p no:cacheprovider
-
+if ((${#failed[@]})); then
+  printf '==> FAILED after %d s: %s\n' "$((SECONDS - start))" "$(IFS=';'; echo "${failed[*]}")"
+  exit 1
+fi
 echo "==> all tests passed in $((SECONDS - start)) s"
