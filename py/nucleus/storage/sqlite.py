@@ -39,6 +39,8 @@ def _storage_error(err: BaseException, action: str, path: str) -> StorageError:
         reason = "disk_full"
     elif "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
         reason = "read_only"
+    elif not os.access(os.path.dirname(path), os.W_OK):
+        reason = "read_only"  # SQLite says only "unable to open database file"
     else:
         reason = "io"
     return StorageError(f"{action} {path} failed: {text}", details={"path": path, "reason": reason})
@@ -78,6 +80,9 @@ class SqliteStorage:
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             return self._initialize(ledger_id, owner)
+        except sqlite3.Error as err:
+            self.close()
+            raise _storage_error(err, "opening", self.path) from None
         except BaseException:
             self.close()
             raise
@@ -88,6 +93,8 @@ class SqliteStorage:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        except sqlite3.OperationalError as err:  # cannot read it (I/O, permissions), as opposed to not SQLite
+            raise _storage_error(err, "opening", self.path) from None
         except sqlite3.DatabaseError as err:
             raise LedgerMismatch(
                 f"{self.path} is not a Nucleus ledger ({err})", details={"reason": "not_a_ledger"}
