@@ -113,6 +113,10 @@ class SqliteStorage:
         if not fresh:
             self._check_ledger_id(ledger_id)
         self._configure()
+        if not fresh and version == SCHEMA_VERSION:
+            stored_owner = self._meta_value("owner")
+            if stored_owner is not None or owner is None:
+                return LedgerMeta(ledger_id, stored_owner)  # nothing to migrate or record: write nothing
         try:
             conn.execute("BEGIN IMMEDIATE")
             for step in range(version, SCHEMA_VERSION):
