@@ -294,16 +294,17 @@ class SqliteStorage:
                 yield Entry(*row)
 
     def first_inconsistent_index(self) -> int | None:
-        row = (
-            self._require()
-            .execute(
-                "SELECT min(seq) FROM entries WHERE record_id IS NOT json_extract(record, '$.id')"
-                " OR stream IS NOT json_extract(record, '$.stream')"
-                " OR timestamp IS NOT json_extract(record, '$.timestamp')"
-            )
-            .fetchone()
+        differs = (
+            "record_id IS NOT json_extract(record, '$.id')"
+            " OR stream IS NOT json_extract(record, '$.stream')"
+            " OR timestamp IS NOT json_extract(record, '$.timestamp')"
         )
-        return row[0]
+        conn = self._require()
+        try:
+            return conn.execute(f"SELECT min(seq) FROM entries WHERE {differs}").fetchone()[0]
+        except sqlite3.OperationalError:  # a record that is not JSON: it is inconsistent too (slower query)
+            sql = f"SELECT min(seq) FROM entries WHERE CASE WHEN json_valid(record) THEN {differs} ELSE 1 END"
+            return conn.execute(sql).fetchone()[0]
 
     # -- grants --------------------------------------------------------------------------------------
 
