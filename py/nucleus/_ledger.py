@@ -254,8 +254,15 @@ class Ledger:
     # -- verifying -------------------------------------------------------------------------------------
 
     def _verify_stored(self, kept: Checkpoint | None) -> Tip:
-        tip = verify_rows(self._storage.rows())
-        bad = self._storage.first_inconsistent_index()
+        try:
+            tip = verify_rows(self._storage.rows())
+            bad = self._storage.first_inconsistent_index()
+        except ChainIntegrityError as err:
+            # Report the first bad seq: an edited index column before the chain's fault, or at it when the
+            # walk's timestamp check tripped on that column (it reads the column, not the record).
+            bad = self._storage.first_inconsistent_index()
+            if bad is None or bad > err.seq or (bad == err.seq and err.kind != "timestamp"):
+                raise
         if bad is not None:
             raise ChainIntegrityError(
                 f"entry {bad}: its index columns (id, stream or timestamp) disagree with its record",
