@@ -18,7 +18,10 @@ taken inside the page with ``performance.now()``, i.e. from the moment navigatio
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,16 @@ TARGETS = {"browser.first_append.cold": {"op": "<=", "value": 2500}}
 common.TARGETS.update(TARGETS)
 
 # Samples per workload: (full, quick).
-PLAN = {"cold": (5, 2), "warm": (5, 2), "work": (3, 1)}
+PLAN = {"cold": (5, 2), "warm": (5, 2), "work": (3, 1), "nosnap": (3, 1)}
+
+
+def without_snapshot(folder: Path) -> None:
+    """Fills ``folder`` with the build minus the memory snapshot (as docs/BROWSER.md says to do)."""
+    for f in BUILD.iterdir():
+        if f.name not in ("snapshot.bin", "manifest.json"):
+            shutil.copy(f, folder / f.name)
+    manifest = json.loads((BUILD / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "snapshot": None}))
 
 
 def visit(browser: Browser, server: StaticServer, query: str, context: Any = None) -> dict[str, Any]:
@@ -67,6 +79,10 @@ def visit(browser: Browser, server: StaticServer, query: str, context: Any = Non
     if "error" in out or errors:
         raise RuntimeError(f"bench page failed ({query}): {out.get('error')} {errors}")
     return out
+
+
+def where(mode: str) -> str:
+    return "in a Web Worker" if mode == "worker" else "on the page"
 
 
 def ms_result(rid: str, label: str, samples_ms: list[float], note: str = "") -> Result:
@@ -96,31 +112,36 @@ class Bench:
                 ctx.close()
             work = [visit(self.browser, self.server, q + "&work=1") for _ in range(self.n("work"))]
             self.record(mode, cold, warm, work)
+            nosnap = [visit(self.browser, self.server, q + "&assets=/nosnap/") for _ in range(self.n("nosnap"))]
+            suffix = "" if mode == "page" else ".worker"
+            self.results.append(ms_result(f"browser.first_append.nosnapshot{suffix}",
+                                          f"navigation → first append, cold, no snapshot ({where(mode)})",
+                                          [r["firstAppend"] for r in nosnap], note="without snapshot.bin"))
 
     def record(self, mode: str, cold: list[dict], warm: list[dict], work: list[dict]) -> None:
-        where = "in a Web Worker" if mode == "worker" else "on the page"
+        where_ = where(mode)
         suffix = "" if mode == "page" else ".worker"
         col = lambda rows, key: [r[key] for r in rows]  # noqa: E731
         self.results += [
-            ms_result(f"browser.ready.cold{suffix}", f"navigation → createLedger ready, cold ({where})",
+            ms_result(f"browser.ready.cold{suffix}", f"navigation → createLedger ready, cold ({where_})",
                       col(cold, "ready")),
-            ms_result(f"browser.first_append.cold{suffix}", f"navigation → first append, cold ({where})",
+            ms_result(f"browser.first_append.cold{suffix}", f"navigation → first append, cold ({where_})",
                       col(cold, "firstAppend"), note="fresh context: empty HTTP/code cache"),
-            ms_result(f"browser.first_append.warm{suffix}", f"navigation → first append, warm ({where})",
+            ms_result(f"browser.first_append.warm{suffix}", f"navigation → first append, warm ({where_})",
                       col(warm, "firstAppend"), note="reload: wasm and scripts cached"),
         ]
         appends = [x for r in work for x in r["appendSamples"]]
         totals = [r["appends1k"] for r in work]
-        self.results.append(ms_result(f"browser.appends1k{suffix}", f"1,000 sequential appends ({where})", totals,
+        self.results.append(ms_result(f"browser.appends1k{suffix}", f"1,000 sequential appends ({where_})", totals,
                                       note=f"per append: median {median(appends):.3f} ms"))
         batch = [r["batch10k"] for r in work]
-        self.results.append(result(f"browser.batch10k{suffix}", f"10,000-record batch ({where})", "entries/s",
+        self.results.append(result(f"browser.batch10k{suffix}", f"10,000-record batch ({where_})", "entries/s",
                                    10_000 / (median(batch) / 1e3), note=f"median {median(batch):.0f} ms"))
         stalls = [r["batchStall"] for r in work]
         self.results.append(ms_result(f"browser.batch10k_stall{suffix}",
-                                      f"longest page stall during the batch ({where})", stalls))
+                                      f"longest page stall during the batch ({where_})", stalls))
         verify = [r["verify"] for r in work]
-        self.results.append(ms_result(f"browser.verify11k{suffix}", f"verify 11,001 entries ({where})", verify))
+        self.results.append(ms_result(f"browser.verify11k{suffix}", f"verify 11,001 entries ({where_})", verify))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     started = time.time()
-    with StaticServer({"/nucleus/": BUILD, "/": HERE / "browser"}) as server, sync_playwright() as pw:
+    nosnap = Path(tempfile.mkdtemp(prefix="nucleus-nosnap-"))
+    without_snapshot(nosnap)
+    mounts = {"/nucleus/": BUILD, "/nosnap/": nosnap, "/": HERE / "browser"}
+    with StaticServer(mounts) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             bench = Bench(browser, server, args.quick)
@@ -141,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             version = browser.version
         finally:
             browser.close()
+            shutil.rmtree(nosnap, ignore_errors=True)
     results = bench.results
     mode = "quick" if args.quick else "full"
     runtime = common.runtime_info(browser=f"Chromium {version} (headless)", python=sys.version.split()[0],

@@ -1,12 +1,13 @@
 // Driven by bench/bench_browser.py. Times, in ms since navigation started (performance.now()):
 // the ledger ready, the first append resolved; with ?work=1 also 1,000 sequential appends, one
 // 10,000-record batch, a full verify, and the longest stall of the page's event loop during the batch.
-// ?worker=1 runs the engine in a Web Worker.
+// ?worker=1 runs the engine in a Web Worker; ?assets=/folder/ loads the runtime from another folder.
 import { createLedger } from "@onoal/nucleus";
 
 const params = new URLSearchParams(location.search);
 const worker = params.get("worker") === "1";
 const work = params.get("work") === "1";
+const assetsURL = params.get("assets") ?? undefined; // default: the folder of nucleus.js
 const T0 = 1_700_000_000_000;
 const STATUSES = ["new", "paid", "shipped", "delivered", "refunded"];
 
@@ -45,7 +46,7 @@ async function longestStall(fn) {
 
 async function main() {
   const out = { worker };
-  const ledger = await createLedger({ id: "bench", worker });
+  const ledger = await createLedger({ id: "bench", worker, assetsURL });
   out.ready = performance.now();
   await ledger.append(record(0));
   out.firstAppend = performance.now();
