@@ -77,16 +77,16 @@ await again.close();
 // 8. Tamper with a copy: change one digit of order-42's total, directly in the file's bytes.
 copyFileSync(dbPath, tamperedPath);
 const bytes = readFileSync(tamperedPath);
-const needle = Buffer.from(`"total":${one.payload.total}`);
-const recordStart = bytes.indexOf(Buffer.from(`{"id":"order-${target}","payload":`));
-const at = bytes.indexOf(needle, recordStart);
-if (recordStart < 0 || at < 0 || bytes.indexOf(Buffer.from(`{"id":"order-${target}","payload":`), recordStart + 1) >= 0) {
-  throw new Error(`demo: could not find order-${target}'s record exactly once in the copied file`);
-}
-const digit = at + needle.length - 1;
-const before = String.fromCharCode(bytes[digit]);
+const recordText = Buffer.from(`{"id":"order-${target}","payload":${JSON.stringify(one.payload)}`);
+const digitOffset = recordText.lastIndexOf(Buffer.from(`"total":${one.payload.total}`)) + `"total":${one.payload.total}`.length - 1;
+const before = String.fromCharCode(recordText[digitOffset]);
 const after = before === "9" ? "8" : String(Number(before) + 1);
-bytes[digit] = after.charCodeAt(0);
+// SQLite may also keep a stale copy of a page in its free space; change every copy of the record's text.
+let copies = 0;
+for (let at = bytes.indexOf(recordText); at >= 0; at = bytes.indexOf(recordText, at + 1), copies++) {
+  bytes[at + digitOffset] = after.charCodeAt(0);
+}
+if (copies === 0) throw new Error(`demo: order-${target}'s record text is not in the copied file`);
 writeFileSync(tamperedPath, bytes);
 step(8, `Copied the file to ${show(tamperedPath)} and changed one byte in it: order-${target}'s total ${one.payload.total} -> ${String(one.payload.total).slice(0, -1)}${after}.`);
 say(`   No hash was touched; only the record's text, which sits at seq ${entry.seq}.`);

@@ -1,6 +1,6 @@
 /** `nucleus import <file> <db>`: add the entries of a JSON Lines export to a ledger file (creating it). */
 
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { stringFlag, UsageError, type Parsed } from "../args.js";
 import { EXIT, type Command } from "../command.js";
 import { dbFile, openLedger, UnusableError } from "../ledger-file.js";
@@ -37,8 +37,10 @@ async function run(args: Parsed, out: Output): Promise<number> {
   const db = dbFile(args.positionals["db"] as string, "import", true);
   const started = performance.now();
   const ledger = await openLedger(db, { createId: id, expectId: id });
+  let ok = false;
   try {
     const result = await ledger.importEntries(text);
+    ok = true;
     const ms = performance.now() - started;
     out.result({ path: db.path, ledgerId: ledger.id, created: !db.exists, ...result });
     out.line(
@@ -46,6 +48,8 @@ async function run(args: Parsed, out: Output): Promise<number> {
     );
   } finally {
     await ledger.close();
+    // A refused import leaves no new file behind.
+    if (!ok && !db.exists) for (const suffix of ["", "-wal", "-shm"]) rmSync(db.path + suffix, { force: true });
   }
   return EXIT.ok;
 }

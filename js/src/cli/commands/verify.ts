@@ -51,9 +51,10 @@ async function run(args: Parsed, out: Output): Promise<number> {
     info = inspect(runtime, db);
     const total = info.entries;
     const label = `verifying ${count(total)} entries`;
+    progress.bar(label, 0, total);
     do {
-      progress.bar(label, at?.size ?? 0, total);
       at = verifyChunk(runtime, db, at, CHUNK, checkpoint);
+      progress.bar(label, at.size, total);
     } while (!at.done);
   } catch (err) {
     progress.done();

@@ -1,0 +1,343 @@
+/**
+ * The `nucleus` command as installed from the tarball (`node_modules/.bin/nucleus`): every command, its
+ * --json output, --help, usage errors, and the exit statuses 0 (ok), 1 (does not verify), 2 (unusable).
+ * Independent invocations run concurrently: each one starts its own engine (~2 s).
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { test } from "node:test";
+import { consumerDir, loadPackage, tempDir } from "./helpers/consumer.mjs";
+
+const { createLedger, sqliteStorage } = await loadPackage();
+const bin = join(consumerDir, "node_modules", ".bin", "nucleus");
+
+/** Runs `nucleus ...args`; resolves to {code, stdout, stderr, json (parsed stdout when it is JSON)}. */
+function nucleus(args, { cwd = dir, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      let json;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+    child.stdin.end(input ?? "");
+  });
+}
+
+/** A fingerprint of a directory: every file's name and the SHA-256 of its bytes. */
+function fingerprint(directory) {
+  return Object.fromEntries(
+    readdirSync(directory)
+      .sort()
+      .map((name) => [name, createHash("sha256").update(readFileSync(join(directory, name))).digest("hex")]),
+  );
+}
+
+let copies = 0;
+/** A copy of `file` alone in a new directory (commands that lock the file cannot share it concurrently). */
+function copyOf(file) {
+  const copyDir = join(dir, `copy-${copies++}`);
+  mkdirSync(copyDir);
+  const path = join(copyDir, file.split("/").pop());
+  copyFileSync(file, path);
+  return path;
+}
+
+const T = Date.UTC(2025, 0, 1);
+const rec = (i) => ({ id: `r${i}`, stream: i % 2 ? "odd" : "even", timestamp: T + i * 1000, payload: { i, word: `w${i}` } });
+
+// Fixtures: a good ledger of 25 entries, a copy with one byte of entry 7 changed, a non-ledger, a directory.
+const dir = tempDir();
+const goodDir = join(dir, "good");
+mkdirSync(goodDir);
+const good = join(goodDir, "good.db");
+const ledger = await createLedger({ id: "cli-ledger", storage: sqliteStorage(good) });
+const hashes = await ledger.appendBatch(Array.from({ length: 25 }, (_, i) => rec(i)));
+await ledger.close();
+const brokenDir = join(dir, "broken");
+mkdirSync(brokenDir);
+const broken = join(brokenDir, "broken.db");
+copyFileSync(good, broken);
+{
+  // SQLite may keep a stale copy of a page in free space: change every copy of entry 7's text.
+  const bytes = readFileSync(broken);
+  const needle = Buffer.from('"word":"w7"');
+  let changed = 0;
+  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1), changed++) bytes[at + 9] = "8".charCodeAt(0); // w7 -> w8
+  assert.ok(changed > 0, "entry 7's text is in the file");
+  writeFileSync(broken, bytes);
+}
+const notLedger = join(dir, "notes.txt");
+writeFileSync(notLedger, "just some text, not SQLite\n");
+
+test("--help and --version: overall and for every command, without starting the engine", async () => {
+  const [all, none, version, ...each] = await Promise.all([
+    nucleus(["--help"]),
+    nucleus([]),
+    nucleus(["--version"]),
+    ...["verify", "info", "export", "import", "query", "append"].map((c) => nucleus([c, "--help"])),
+  ]);
+  assert.equal(all.code, 0);
+  for (const c of ["verify", "info", "export", "import", "query", "append"]) assert.match(all.stdout, new RegExp(`\\n  ${c} `));
+  assert.equal(none.code, 2, "no command is a usage error");
+  assert.match(none.stdout, /Usage: nucleus <command>/);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+  for (const r of each) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: nucleus \w+ /);
+    assert.match(r.stdout, /--json/);
+    assert.match(r.stdout, /Exit status: 0 success, 1 /);
+  }
+});
+
+test("usage errors exit 2 with a clear message, also as JSON", async () => {
+  const cases = await Promise.all([
+    nucleus(["verify", good, "--bogus"]),
+    nucleus(["query", good, "--limt", "3"]),
+    nucleus(["verfy", good]),
+    nucleus(["verify"]),
+    nucleus(["query", good, "--limit", "ten"]),
+    nucleus(["query", good, "--from", "yesterday"]),
+    nucleus(["append", good, "--stream", "s", "--id", "x", "--payload", "{not json"]),
+    nucleus(["append", good, "--stream", "s", "--id", "x"]),
+    nucleus(["verify", good, "extra"]),
+    nucleus(["info", good, "--json", "--nope"]),
+  ]);
+  const [bogus, typo, command, missing, limit, from, payload, required, extra, json] = cases;
+  for (const r of cases) assert.equal(r.code, 2, `${r.stderr}`);
+  assert.match(bogus.stderr, /unknown option --bogus/);
+  assert.match(bogus.stderr, /nucleus verify --help/);
+  assert.match(typo.stderr, /unknown option --limt \(did you mean --limit\?\)/);
+  assert.match(command.stderr, /unknown command "verfy" \(did you mean "verify"\?\)/);
+  assert.match(missing.stderr, /missing <db>/);
+  assert.match(limit.stderr, /--limit must be a non-negative integer/);
+  assert.match(from.stderr, /--from must be milliseconds since the epoch or an ISO 8601 date/);
+  assert.match(payload.stderr, /--payload is not valid JSON/);
+  assert.match(required.stderr, /--payload is required/);
+  assert.match(extra.stderr, /unexpected argument "extra"/);
+  assert.equal(json.json.ok, false);
+  assert.equal(json.json.error.code, "USAGE");
+});
+
+test("verify: 0 for an intact file (read-only: no byte changes), 1 naming the first bad seq, 2 when unusable", async () => {
+  const [good1, good2, broken1] = [copyOf(good), copyOf(good), copyOf(broken)];
+  const before = [good, good1, broken, broken1].map((f) => fingerprint(dirname(f)));
+  const [ok, okJson, bad, badJson, missing, directory, notALedger] = await Promise.all([
+    nucleus(["verify", good]),
+    nucleus(["verify", good1, "--json"]),
+    nucleus(["verify", broken]),
+    nucleus(["verify", broken1, "--json"]),
+    nucleus(["verify", join(dir, "nope.db")]),
+    nucleus(["verify", dir]),
+    nucleus(["verify", notLedger, "--json"]),
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /✓ .*good\.db verifies: ledger "cli-ledger", 25 entries/);
+  assert.equal(okJson.code, 0);
+  assert.equal(okJson.json.ok, true);
+  assert.equal(okJson.json.entries, 25);
+  assert.equal(okJson.json.latestHash, hashes[24]);
+  assert.deepEqual(okJson.json.checkpoint, { size: 25, hash: hashes[24] });
+
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stdout, /does not verify: ledger "cli-ledger" breaks at seq 7 \(hash\)/);
+  assert.match(bad.stdout, /entries 0–6 are intact/);
+  assert.equal(badJson.code, 1);
+  assert.equal(badJson.json.ok, false);
+  assert.deepEqual([badJson.json.error.code, badJson.json.error.seq, badJson.json.error.kind], ["CHAIN_INVALID", 7, "hash"]);
+
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.db: no such file/);
+  assert.equal(directory.code, 2);
+  assert.match(directory.stderr, /is a directory/);
+  assert.equal(notALedger.code, 2);
+  assert.equal(notALedger.json.error.code, "LEDGER_MISMATCH");
+  assert.match(notALedger.json.error.message, /not a Nucleus ledger/);
+  const after = [good, good1, broken, broken1].map((f) => fingerprint(dirname(f)));
+  assert.deepEqual(after, before, "verify wrote to a file or left files behind");
+});
+
+test("verify --progress draws a bar on stderr; --checkpoint catches truncation and forks", async () => {
+  const cp = JSON.stringify({ size: 25, hash: hashes[24] });
+  const longer = JSON.stringify({ size: 30, hash: hashes[24] });
+  const forked = JSON.stringify({ size: 10, hash: hashes[10] });
+  const cpFile = join(dir, "cp.txt");
+  writeFileSync(cpFile, `nucleus checkpoint v1\n25\n${hashes[24]}\n`);
+  const [progress, truncated, fork, fromFile, malformed] = await Promise.all([
+    nucleus(["verify", copyOf(good), "--progress", "--checkpoint", cp]),
+    nucleus(["verify", copyOf(good), "--checkpoint", longer, "--json"]),
+    nucleus(["verify", copyOf(good), `--checkpoint=${forked}`, "--json"]),
+    nucleus(["verify", copyOf(good), "--checkpoint", `@${cpFile}`]),
+    nucleus(["verify", copyOf(good), "--checkpoint", "nonsense", "--json"]),
+  ]);
+  assert.equal(progress.code, 0);
+  assert.match(progress.stderr, /verifying 25 entries \[/);
+  assert.match(progress.stderr, /100% 25\/25/);
+  assert.equal(truncated.code, 1);
+  assert.deepEqual([truncated.json.error.seq, truncated.json.error.kind], [25, "checkpoint"]);
+  assert.equal(fork.code, 1);
+  assert.deepEqual([fork.json.error.seq, fork.json.error.kind], [9, "checkpoint"]);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.equal(malformed.code, 2);
+  assert.equal(malformed.json.error.code, "INVALID_ARGUMENT");
+});
+
+test("info: id, entries, latest hash, checkpoint, versions, size, lock holder; read-only", async () => {
+  const before = fingerprint(goodDir);
+  const [human, json, ofBroken] = await Promise.all([
+    nucleus(["info", good]),
+    nucleus(["info", good, "--json"]),
+    nucleus(["info", broken, "--json"]),
+  ]);
+  assert.equal(human.code, 0, human.stderr);
+  for (const line of [/ledger id\s+cli-ledger/, /entries\s+25/, new RegExp(`latest hash\\s+${hashes[24]}`), /SQLite schema 1/, /lock\s+none/]) {
+    assert.match(human.stdout, line);
+  }
+  const info = json.json;
+  assert.equal(info.ledgerId, "cli-ledger");
+  assert.equal(info.entries, 25);
+  assert.equal(info.latestHash, hashes[24]);
+  assert.deepEqual(info.checkpoint, { size: 25, hash: hashes[24] });
+  assert.equal(info.formatVersion, 1);
+  assert.equal(info.schemaVersion, 1);
+  assert.equal(info.fileSize, readFileSync(good).length);
+  assert.equal(info.lock, null);
+  assert.deepEqual(info.streams, [{ stream: "even", entries: 13 }, { stream: "odd", entries: 12 }]);
+  assert.equal(info.firstTimestamp, T);
+  assert.equal(info.lastTimestamp, T + 24_000);
+  assert.equal(ofBroken.code, 0, "info reads a broken file (it does not verify)");
+  assert.equal(ofBroken.json.entries, 25);
+  assert.deepEqual(fingerprint(goodDir), before);
+});
+
+test("a ledger open in this process: verify is refused with LEDGER_LOCKED, info names the holder", async () => {
+  const path = join(dir, "held.db");
+  const held = await createLedger({ id: "held", storage: sqliteStorage(path) });
+  await held.append(rec(0));
+  try {
+    const [verify, info, append] = await Promise.all([
+      nucleus(["verify", path, "--json"]),
+      nucleus(["info", path, "--json"]),
+      nucleus(["append", path, "--stream", "s", "--id", "x", "--payload", "{}"]),
+    ]);
+    assert.equal(verify.code, 2);
+    assert.equal(verify.json.error.code, "LEDGER_LOCKED");
+    assert.match(verify.json.error.message, new RegExp(`locked by process ${process.pid}`));
+    assert.equal(info.code, 0, info.stderr);
+    assert.equal(info.json.lock.pid, process.pid);
+    assert.equal(info.json.lock.alive, true);
+    assert.equal(append.code, 2);
+    assert.match(append.stderr, /LEDGER_LOCKED/);
+    assert.equal(await held.length(), 1);
+  } finally {
+    await held.close();
+  }
+});
+
+test("export to stdout and --out, import into a new file (id from the header), re-import adds nothing", async () => {
+  const out = join(dir, "export.jsonl");
+  const restored = join(dir, "restored", "restored.db");
+  const [stdout, toFile] = await Promise.all([nucleus(["export", copyOf(good)]), nucleus(["export", copyOf(good), "--out", out, "--json"])]);
+  assert.equal(stdout.code, 0, stdout.stderr);
+  const lines = stdout.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 26);
+  assert.deepEqual(JSON.parse(lines[0]), { format: "nucleus-export", ledger_id: "cli-ledger", size: 25, version: 1 });
+  assert.equal(JSON.parse(lines[25]).hash, hashes[24]);
+  assert.equal(toFile.code, 0, toFile.stderr);
+  assert.equal(toFile.json.entries, 25);
+  assert.equal(readFileSync(out, "utf8"), stdout.stdout);
+
+  mkdirSync(join(dir, "restored"));
+  const first = await nucleus(["import", out, restored, "--json"]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual([first.json.imported, first.json.length, first.json.ledgerId, first.json.created], [25, 25, "cli-ledger", true]);
+  const [verify, other, fromStdin] = await Promise.all([
+    nucleus(["verify", restored, "--json"]),
+    nucleus(["import", out, join(dir, "other.db"), "--id", "another-ledger", "--json"]),
+    nucleus(["import", "-", join(dir, "stdin.db"), "--json"], { input: stdout.stdout }),
+  ]);
+  const again = await nucleus(["import", out, restored]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /imported 0 entries .* now 25 entries/);
+  assert.equal(other.code, 2);
+  assert.equal(other.json.error.code, "LEDGER_MISMATCH");
+  assert.equal(existsSync(join(dir, "other.db")), false, "a refused import leaves no new file");
+  assert.equal(verify.json.latestHash, hashes[24]);
+  assert.equal(fromStdin.code, 0, fromStdin.stderr);
+  assert.equal(fromStdin.json.imported, 25);
+
+  const [badExport, exportBroken] = await Promise.all([
+    nucleus(["import", notLedger, join(dir, "x.db")]),
+    nucleus(["export", copyOf(broken), "--json"]),
+  ]);
+  assert.equal(badExport.code, 2);
+  assert.match(badExport.stderr, /does not start with a Nucleus export header/);
+  assert.equal(existsSync(join(dir, "x.db")), false, "a failed import must not create the file");
+  assert.equal(exportBroken.code, 1, "a ledger that does not verify is not exported");
+  assert.equal(exportBroken.json.error.code, "CHAIN_INVALID");
+  assert.equal(exportBroken.json.error.details.seq, 7);
+});
+
+test("query: filters, pagination, order, ISO and ms times; human and JSON output", async () => {
+  const [page, human, times, none] = await Promise.all([
+    nucleus(["query", copyOf(good), "--stream", "odd", "--limit", "2", "--offset", "1", "--desc", "--json"]),
+    nucleus(["query", copyOf(good), "--stream", "even", "--limit", "3"]),
+    nucleus(["query", copyOf(good), "--from", new Date(T + 5000).toISOString(), "--to", String(T + 7000), "--json"]),
+    nucleus(["query", copyOf(good), "--id", "nope", "--json"]),
+  ]);
+  assert.equal(page.code, 0, page.stderr);
+  assert.deepEqual(page.json.records.map((r) => r.id), ["r21", "r19"]);
+  assert.equal(page.json.total, 12);
+  assert.equal(page.json.hasMore, true);
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, /^2025-01-01T00:00:00\.000Z {2}even {2}r0 {2}\{"i":0,"word":"w0"\}$/m);
+  assert.match(human.stdout, /\(1–3 of 13 matching records; more with --offset 3\)/);
+  assert.deepEqual(times.json.records.map((r) => r.id), ["r5", "r6", "r7"]);
+  assert.deepEqual(none.json, { records: [], total: 0, hasMore: false });
+});
+
+test("append: creates a file with --ledger, appends durably, refuses bad records with exit 2", async () => {
+  const path = join(dir, "appended", "new.db");
+  const noLedger = await nucleus(["append", path, "--stream", "s", "--id", "a", "--payload", "{}"]);
+  assert.equal(noLedger.code, 2);
+  assert.match(noLedger.stderr, /no such file/);
+  mkdirSync(join(dir, "appended"));
+  const created = await nucleus(["append", path, "--ledger", "made", "--stream", "s", "--id", "a", "--payload", '{"n":1}', "--timestamp", "2025-02-01T00:00:00Z", "--json"]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(created.json.seq, 0);
+  assert.equal(created.json.ledgerId, "made");
+  assert.equal(created.json.record.timestamp, Date.UTC(2025, 1, 1));
+  const before = fingerprint(join(dir, "appended"));
+  const [second, stringPayload, backwards, wrongLedger] = await Promise.all([
+    nucleus(["append", path, "--stream", "s", "--id", "b", "--payload", "[1,2]", "--meta", '{"by":"cli"}']),
+    nucleus(["append", join(dir, "other-new.db"), "--ledger", "x", "--stream", "s", "--id", "c", "--payload", '"text"', "--json"]),
+    nucleus(["append", copyOf(good), "--stream", "s", "--id", "c", "--payload", "{}", "--timestamp", "1000", "--json"]),
+    nucleus(["append", copyOf(good), "--ledger", "not-this-one", "--stream", "s", "--id", "c", "--payload", "{}", "--json"]),
+  ]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /^[0-9a-f]{64}\n$/);
+  assert.match(second.stderr, /appended seq 1 to ledger "made"/);
+  assert.notDeepEqual(fingerprint(join(dir, "appended")), before, "the append reached the file");
+  assert.equal(stringPayload.code, 2);
+  assert.equal(stringPayload.json.error.code, "INVALID_RECORD");
+  assert.equal(backwards.code, 2);
+  assert.equal(backwards.json.error.code, "INVALID_RECORD");
+  assert.match(backwards.json.error.message, /earlier than the ledger's last timestamp/);
+  assert.equal(wrongLedger.code, 2);
+  assert.equal(wrongLedger.json.error.code, "LEDGER_MISMATCH");
+  const check = await nucleus(["query", path, "--json"]);
+  assert.deepEqual(check.json.records.map((r) => [r.id, r.meta]), [["a", undefined], ["b", { by: "cli" }]]);
+});
