@@ -101,6 +101,11 @@ test("--help and --version: overall and for every command, without starting the 
     assert.match(r.stdout, /--json/);
     assert.match(r.stdout, /Exit status: 0 success, 1 /);
   }
+  // docs/CLI.md is generated from this output (js/scripts/cli-docs.mjs); it must hold every help text.
+  const docs = readFileSync(new URL("../../docs/CLI.md", import.meta.url), "utf8");
+  for (const r of [all, ...each]) {
+    assert.ok(docs.includes(r.stdout.trimEnd()), `docs/CLI.md is out of date: run \`node scripts/cli-docs.mjs\` in js/\n${r.stdout}`);
+  }
 });
 
 test("usage errors exit 2 with a clear message, also as JSON", async () => {
