@@ -59,7 +59,9 @@ function writeAll(fd: number, text: string): void {
     try {
       off += writeSync(fd, buf, off);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EAGAIN") continue; // non-blocking pipe is full: retry
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") continue; // non-blocking pipe is full: retry
+      if (code === "EPIPE") return; // the reader went away (`nucleus export db | head`): not an error
       throw err;
     }
   }
