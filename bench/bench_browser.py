@@ -85,6 +85,15 @@ def where(mode: str) -> str:
     return "in a Web Worker" if mode == "worker" else "on the page"
 
 
+def stages(rows: list[dict]) -> str:
+    """The page runtime's start mode and median stage times (page mode only), for the table's note."""
+    if not rows or "timings" not in rows[0]:
+        return ""
+    modes = {r["startMode"] for r in rows}
+    parts = [f"{k} {median([r['timings'][k] for r in rows]):.0f}" for k in rows[0]["timings"]]
+    return f"; start: {'/'.join(sorted(modes))}, ms: " + ", ".join(parts)
+
+
 def ms_result(rid: str, label: str, samples_ms: list[float], note: str = "") -> Result:
     """Headline = median of the samples, in ms."""
     return result(rid, label, "ms", median(samples_ms), samples=samples_ms, note=note)
@@ -126,7 +135,7 @@ class Bench:
             ms_result(f"browser.ready.cold{suffix}", f"navigation → createLedger ready, cold ({where_})",
                       col(cold, "ready")),
             ms_result(f"browser.first_append.cold{suffix}", f"navigation → first append, cold ({where_})",
-                      col(cold, "firstAppend"), note="fresh context: empty HTTP/code cache"),
+                      col(cold, "firstAppend"), note="fresh context: empty HTTP/code cache" + stages(cold)),
             ms_result(f"browser.first_append.warm{suffix}", f"navigation → first append, warm ({where_})",
                       col(warm, "firstAppend"), note="reload: wasm and scripts cached"),
         ]

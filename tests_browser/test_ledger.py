@@ -212,3 +212,6 @@ def test_engine_runs_where_asked(harness: GuardedPage) -> None:
     assert ("/nucleus/nucleus-worker.js" in names) is harness.worker
     assert ("/nucleus/pyodide.asm.wasm" in names) is not harness.worker
     assert any(url.endswith("/nucleus/pyodide.asm.wasm") for url in harness.guard.requests)
+    if not harness.worker:
+        info = harness.run("async () => await window.nucleus.runtimeInfo()")
+        assert info["startMode"] == "snapshot", f"the page started without its snapshot: {info}"

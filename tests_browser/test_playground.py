@@ -64,6 +64,7 @@ def test_playground_main_flow(playground: GuardedPage) -> None:
     expect(page.locator(".block.verified")).to_have_count(5)
 
     page.click("#export")
+    expect(page.locator("#export-text")).not_to_have_value("")  # export() resolves asynchronously
     exported = page.input_value("#export-text")
     header = json.loads(exported.splitlines()[0])
     assert header["format"] == "nucleus-export" and header["size"] == 5

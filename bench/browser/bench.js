@@ -2,7 +2,7 @@
 // the ledger ready, the first append resolved; with ?work=1 also 1,000 sequential appends, one
 // 10,000-record batch, a full verify, and the longest stall of the page's event loop during the batch.
 // ?worker=1 runs the engine in a Web Worker; ?assets=/folder/ loads the runtime from another folder.
-import { createLedger } from "@onoal/nucleus";
+import { createLedger, runtimeInfo } from "@onoal/nucleus";
 
 const params = new URLSearchParams(location.search);
 const worker = params.get("worker") === "1";
@@ -50,6 +50,11 @@ async function main() {
   out.ready = performance.now();
   await ledger.append(record(0));
   out.firstAppend = performance.now();
+  if (!worker) {
+    const info = await runtimeInfo(); // the page's runtime (in worker mode it would start another one)
+    out.startMode = info.startMode;
+    out.timings = info.timings;
+  }
   if (work) {
     const per = [];
     const start = performance.now();
