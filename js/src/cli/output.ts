@@ -121,8 +121,8 @@ export class Progress {
   }
 
   #draw(text: string): void {
-    const columns = this.#out.columns ?? 80;
-    this.#out.write(`\r\x1b[2K${text.length >= columns ? text.slice(0, columns - 1) : text}`);
+    const columns = this.#out.columns || 80; // 0 under some pseudo-terminals
+    this.#out.write(`\r\x1b[2K${columns > 20 && text.length >= columns ? text.slice(0, columns - 1) : text}`);
     this.#shown = true;
   }
 
