@@ -215,3 +215,4 @@ def test_engine_runs_where_asked(harness: GuardedPage) -> None:
     if not harness.worker:
         info = harness.run("async () => await window.nucleus.runtimeInfo()")
         assert info["startMode"] == "snapshot", f"the page started without its snapshot: {info}"
+

@@ -88,6 +88,11 @@ class Connection {
     else pending.reject(fromWorkerError(response.error));
   }
 
+  /** Whether the worker failed to start (a later `createLedger` then starts a new one). */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
   #fail(err: Error): void {
     this.#failure = err;
     for (const pending of this.#pending.values()) pending.reject(err);
@@ -104,9 +109,12 @@ function fromWorkerError(error: WorkerError): NucleusError | Error {
 
 let connection: Connection | undefined;
 
-/** The page's worker, started on first use from `assetsURL` (later values are ignored, as on the page). */
+/**
+ * The page's worker, started on first use from `assetsURL` (later values are ignored, as on the page).
+ * A worker that failed to start is replaced, so a corrected `assetsURL` can still succeed.
+ */
 function connect(assetsURL: string): Connection {
-  connection ??= new Connection(new URL(WORKER_SCRIPT, assetsURL).href);
+  if (connection === undefined || connection.failed) connection = new Connection(new URL(WORKER_SCRIPT, assetsURL).href);
   return connection;
 }
 
