@@ -15,9 +15,10 @@ export interface RuntimeAssets {
   stdLibURL: string | undefined;
   /**
    * A memory snapshot of a started runtime with the engine imported (private Pyodide API), or undefined.
+   * The browser passes a promise, so that its download overlaps Pyodide's own fetches.
    * When loading from it fails, the runtime starts normally.
    */
-  snapshot: Uint8Array | undefined;
+  snapshot: Uint8Array | PromiseLike<Uint8Array> | undefined;
   /** The engine wheel's bytes. */
   wheel: Uint8Array;
   /** Version of the engine inside the wheel (from the build manifest). */

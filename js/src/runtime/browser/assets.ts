@@ -76,18 +76,18 @@ async function bytes(url: string): Promise<Uint8Array> {
 
 /**
  * The runtime's files: Pyodide from the assets folder, the engine wheel's and the snapshot's bytes
- * fetched from it. The folder's manifest.json says which files it holds; pyodide.mjs is imported
- * meanwhile. A snapshot that cannot be fetched only means a normal (slower) start.
+ * fetched from it (the snapshot as a promise). The folder's manifest.json says which files it holds;
+ * pyodide.mjs is imported meanwhile. A snapshot that cannot be fetched only means a normal start.
  */
 export async function browserAssets(): Promise<RuntimeAssets> {
   const base = currentAssetsURL();
   const pyodide = importPyodide(base);
   pyodide.catch(() => {}); // reported by loadPyodide, which awaits the same promise
   const info = (await (await fetchAsset(new URL("manifest.json", base).href)).json()) as BrowserManifest;
-  const [wheel, snapshot] = await Promise.all([
-    bytes(new URL(info.wheel, base).href),
-    info.snapshot ? bytes(new URL(info.snapshot, base).href).catch(() => undefined) : undefined,
-  ]);
+  // Still downloading while Pyodide fetches and compiles its wasm; if it fails, the start is normal.
+  const snapshot = info.snapshot ? bytes(new URL(info.snapshot, base).href) : undefined;
+  snapshot?.catch(() => {}); // reported through loadPyodide, which awaits the same promise
+  const wheel = await bytes(new URL(info.wheel, base).href);
   return {
     indexURL: base,
     stdLibURL: info.stdlib === null ? undefined : new URL(info.stdlib, base).href,
