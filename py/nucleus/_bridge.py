@@ -88,8 +88,8 @@ def _entry(ledger: Ledger, h: Any) -> dict[str, Any] | None:
 
 
 _OPS: dict[str, Callable[[Ledger, dict[str, Any], int], Any]] = {
-    "append": lambda lg, a, _: lg.append(a.get("record"), a.get("context")),
-    "appendBatch": lambda lg, a, _: lg.append_batch(a.get("records"), a.get("context")),
+    "append": lambda lg, a, _: lg._append_decoded(a.get("record"), a.get("context"), batch=False)[0],
+    "appendBatch": lambda lg, a, _: lg._append_decoded(a.get("records"), a.get("context"), batch=True),
     "get": lambda lg, a, _: lg.get(a.get("hash")),
     "getById": lambda lg, a, _: lg.get_by_id(a.get("id")),
     "getEntry": lambda lg, a, _: _entry(lg, a.get("hash")),

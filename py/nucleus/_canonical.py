@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -198,19 +199,47 @@ def _serialize(value: Any, out: list[str]) -> None:
         out.append(json.dumps(value))
 
 
-def canonical_pair(value: Any, *, what: str = "value") -> tuple[str, bytes]:
-    """The RFC 8785 text of ``value`` and its UTF-8 bytes; ``ValidationError`` if it is not valid JSON data."""
+# Prefilters over the C encoder's output for values that came from json.loads (str keys, JSON types only).
+# A match means "maybe not RFC 8785 as is" and sends the value down the exact path: a float spelled by
+# repr (digit then . or e), an integer of 16+ digits (|n| > 2^53−1 needs 16), more brackets than the depth
+# limit, or a character outside the BMP (keys must then sort by UTF-16). Matches inside strings only cost
+# speed, never correctness.
+_SUSPECT = re.compile(r"\d[.eE]|\d{16}")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _decoded_fast_text(value: Any) -> str | None:
+    """The canonical text of a json.loads result when cheap scans prove the C encoder's output is RFC 8785."""
     try:
-        slow = _check(value, 0)
-    except _Bad as bad:
-        where = "".join(reversed(bad.path))
-        raise ValidationError(f"{what}{where}: {bad.message}", details={"path": f"{what}{where}"}) from None
-    if slow:
-        out: list[str] = []
-        _serialize(value, out)
-        text = "".join(out)
-    else:
         text = _dumps(value)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if _SUSPECT.search(text) or text.count("{") + text.count("[") > MAX_DEPTH:
+        return None
+    if not text.isascii() and _ASTRAL.search(text):
+        return None
+    return text
+
+
+def canonical_pair(value: Any, *, what: str = "value", json_decoded: bool = False) -> tuple[str, bytes]:
+    """The RFC 8785 text of ``value`` and its UTF-8 bytes; ``ValidationError`` if it is not valid JSON data.
+
+    ``json_decoded=True`` promises that ``value`` is what ``json.loads`` returned (so every key is a str and
+    every value a JSON type); it lets most values skip the Python-level walk, which matters in Pyodide.
+    """
+    text = _decoded_fast_text(value) if json_decoded else None
+    if text is None:
+        try:
+            slow = _check(value, 0)
+        except _Bad as bad:
+            where = "".join(reversed(bad.path))
+            raise ValidationError(f"{what}{where}: {bad.message}", details={"path": f"{what}{where}"}) from None
+        if slow:
+            out: list[str] = []
+            _serialize(value, out)
+            text = "".join(out)
+        else:
+            text = _dumps(value)
     try:
         return text, text.encode("utf-8")
     except UnicodeEncodeError:

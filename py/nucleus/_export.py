@@ -77,7 +77,7 @@ def parse_export(data: str | Iterable[str], ledger_id: str) -> list[Entry]:
         if type(seq) is not int or type(h) is not str or (prev is not None and type(prev) is not str):
             raise ArgumentError(f"export line {number}: seq, hash or prev_hash has the wrong type")
         try:
-            prepared = prepare_record(item["record"], default_timestamp=0, require_timestamp=True)
+            prepared = prepare_record(item["record"], default_timestamp=0, require_timestamp=True, json_decoded=True)
         except NucleusError as err:
             raise ArgumentError(f"export line {number}: {err.message}", details={"line": number}) from None
         rows.append((seq, h, prev, prepared.timestamp, prepared.canonical))

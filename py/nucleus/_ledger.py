@@ -28,7 +28,7 @@ from ._errors import (
     ValidationError,
 )
 from ._export import export_lines, parse_export
-from ._hashing import entry_hash
+from ._hashing import entry_hash_quoted, quoted_prev
 from ._modules import Module, ModuleRegistry
 from ._options import LedgerOptions, check_ledger_id
 from ._query import QueryResult, parse_query
@@ -148,7 +148,16 @@ class Ledger:
             raise ValidationError(f"append_batch needs a list of records, got {type(records).__name__}")
         return self._append(list(records), context, batch=True)
 
-    def _prepare(self, records: list[Any], ctx: RequestContext | None, batch: bool) -> list[Any]:
+    def _append_decoded(self, records: Any, context: Any, *, batch: bool) -> list[str]:
+        """``append`` (one record) or ``append_batch`` for records straight from ``json.loads``, as the JS bridge
+        has them: their keys are strings by construction, so canonicalization may skip its Python-level walk."""
+        if not batch:
+            return self._append([records], context, batch=False, json_decoded=True)
+        if type(records) is not list:
+            raise ValidationError(f"appendBatch needs an array of records, got {type(records).__name__}")
+        return self._append(records, context, batch=True, json_decoded=True)
+
+    def _prepare(self, records: list[Any], ctx: RequestContext | None, batch: bool, json_decoded: bool) -> list[Any]:
         prepared = []
         floor = self._tip.timestamp
         now = _now_ms()
@@ -157,7 +166,9 @@ class Ledger:
         has_modules = bool(self.modules.list())
         for index, record in enumerate(records):
             try:
-                p = prepare_record(record, default_timestamp=max(now, floor), require_timestamp=strict)
+                p = prepare_record(
+                    record, default_timestamp=max(now, floor), require_timestamp=strict, json_decoded=json_decoded
+                )
                 enriched = self.modules.before_append(p.fields, ctx) if has_modules else None
                 if enriched is not None:
                     p = prepare_record(enriched, default_timestamp=p.timestamp, require_timestamp=True)
@@ -182,7 +193,7 @@ class Ledger:
             prepared.append(p)
         return prepared
 
-    def _append(self, records: list[Any], context: Any, batch: bool) -> list[str]:
+    def _append(self, records: list[Any], context: Any, batch: bool, json_decoded: bool = False) -> list[str]:
         self._require_open()
         ctx = parse_context(context)
         self.acl.require_write(ctx)
@@ -194,13 +205,14 @@ class Ledger:
                 f"ledger {self.id!r} holds {self._tip.size} of at most {limit} entries; {len(records)} more do not fit",
                 details={"maxEntries": limit},
             )
-        prepared = self._prepare(records, ctx, batch)
+        prepared = self._prepare(records, ctx, batch, json_decoded)
         entries = []
         seq, prev = self._tip.size, self._tip.hash
+        prev_q = quoted_prev(prev)
         for p in prepared:
-            h = entry_hash(seq, prev, p.canonical)
+            h = entry_hash_quoted(seq, prev_q, p.canonical)
             entries.append(Entry(seq, h, prev, p.id, p.stream, p.timestamp, p.text))
-            seq, prev = seq + 1, h
+            seq, prev, prev_q = seq + 1, h, b'"' + h.encode("ascii") + b'"'
         self._write(entries)
         self._metrics["batches" if batch else "appends"] += 1
         self.modules.after_append(entries)

@@ -58,8 +58,11 @@ def check_timestamp(value: Any, what: str) -> int:
     return value
 
 
-def prepare_record(record: Any, *, default_timestamp: int, require_timestamp: bool = False) -> PreparedRecord:
-    """Validate ``record`` and compute its canonical bytes; stamp ``default_timestamp`` when it has none."""
+def prepare_record(
+    record: Any, *, default_timestamp: int, require_timestamp: bool = False, json_decoded: bool = False
+) -> PreparedRecord:
+    """Validate ``record`` and compute its canonical bytes; stamp ``default_timestamp`` when it has none.
+    ``json_decoded``: the record is straight from ``json.loads`` (see ``canonical_pair``)."""
     if type(record) is not dict:
         raise ValidationError(f"a record must be an object, got {_name(record)}")
     extra = [k for k in record if k not in RECORD_FIELDS]
@@ -91,7 +94,7 @@ def prepare_record(record: Any, *, default_timestamp: int, require_timestamp: bo
         if type(meta) is not dict:
             raise ValidationError(f"record.meta must be an object, got {_name(meta)}", details={"field": "meta"})
         fields["meta"] = meta
-    text, canonical = canonical_pair(fields, what="record")
+    text, canonical = canonical_pair(fields, what="record", json_decoded=json_decoded)
     if len(canonical) > MAX_RECORD_BYTES:
         raise ValidationError(
             f"record is {len(canonical)} bytes in canonical form; the limit is {MAX_RECORD_BYTES}",
