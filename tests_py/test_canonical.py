@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import nucleus
 from nucleus import MAX_SAFE_INTEGER, canonicalize
+from nucleus._canonical import canonical_pair
 
 HERE = Path(__file__).resolve()
 # Prefer the copy committed in the repo; CI also has ../shared beside the clone.
@@ -199,3 +200,51 @@ def test_nesting_limit():
     assert "nesting deeper than 64" in err.message
     err = _refused(_nest(100_000))  # far deeper: refused, not a RecursionError
     assert "nesting deeper than 64" in err.message
+
+
+# -- the json_decoded fast path (records from the JS bridge and from exports) ---------------------------
+
+DECODED_SCALARS = st.one_of(
+    SCALARS,
+    st.integers(),  # any size: 16+ digit integers must still be refused
+    st.text(st.sampled_from("0123456789.eE-x")),  # strings that look like numbers only cost speed
+)
+DECODED_VALUES = st.recursive(
+    DECODED_SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(KEYS, inner, max_size=5)),
+    max_leaves=15,
+)
+
+
+def _decoded_outcome(value, json_decoded: bool):
+    try:
+        return canonical_pair(value, json_decoded=json_decoded)
+    except nucleus.ValidationError as err:
+        return ("refused", err.message)
+
+
+@settings(max_examples=200, deadline=None)
+@given(DECODED_VALUES)
+def test_json_decoded_path_equals_the_exact_path(value):
+    # What json.loads gives back: str keys and JSON types only, as the bridge sees records.
+    decoded = json.loads(json.dumps(value))
+    assert _decoded_outcome(decoded, True) == _decoded_outcome(decoded, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":9007199254740992}',
+        '{"a":-90071992547409930}',
+        '{"a":1.0}',
+        '{"a":1e16}',
+        '{"a":[0.1,1e-7]}',
+        '{"\\ud834\\udd1e":1,"\\ufb33":2}',
+        '{"a":"\\ud800"}',
+        "[" * 65 + "]" * 65,
+        '{"a":NaN}',
+    ],
+)
+def test_json_decoded_path_on_hard_cases(text: str):
+    decoded = json.loads(text)
+    assert _decoded_outcome(decoded, True) == _decoded_outcome(decoded, False)
