@@ -5,7 +5,6 @@ specification. Plain data only crosses: no Python object or exception ever reach
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import sqlite3
@@ -19,7 +18,6 @@ from ._context import parse_context
 from ._errors import (
     ERROR_CODES,
     ArgumentError,
-    ChainIntegrityError,
     ConfigError,
     LedgerClosed,
     LedgerMismatch,
@@ -29,7 +27,7 @@ from ._errors import (
 )
 from ._hashing import FORMAT_VERSION
 from ._ledger import Ledger
-from ._verify import EMPTY_TIP, Tip, verify_rows
+from ._verify import EMPTY_TIP, Tip, verify_stored
 from .storage import MemoryStorage, SqliteStorage, Storage
 from .storage._schema import APPLICATION_ID, SCHEMA_VERSION
 
@@ -220,30 +218,7 @@ def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
         raise ArgumentError(f"verifyFile 'limit' must be a positive integer, got {limit!r}")
     kept = None if args.get("checkpoint") is None else Checkpoint.parse(args["checkpoint"])
     with _read_only(args.get("path")) as storage:
-        rows = storage.rows(tip.size)
-        end = verify_rows(rows if limit is None else itertools.islice(rows, limit), tip)
-        done = limit is None or end.size - tip.size < limit
-        if done:
-            bad = storage.first_inconsistent_index()
-            if bad is not None:
-                raise ChainIntegrityError(
-                    f"entry {bad}: its index columns (id, stream or timestamp) disagree with its record",
-                    seq=bad,
-                    kind="derived",
-                )
-            if kept is not None and kept.size > end.size:
-                raise ChainIntegrityError(
-                    f"the ledger has {end.size} entries but a kept checkpoint saw {kept.size}: "
-                    "entries were removed (truncation or rollback)",
-                    seq=end.size,
-                    kind="checkpoint",
-                )
-            if kept is not None and kept.size > 0 and next(storage.rows(kept.size - 1))[1] != kept.hash:
-                raise ChainIntegrityError(
-                    f"entry {kept.size - 1} differs from the kept checkpoint: the ledger was rewritten (fork)",
-                    seq=kept.size - 1,
-                    kind="checkpoint",
-                )
+        end, done = verify_stored(storage, kept, start=tip, limit=limit)
         return {"size": end.size, "hash": end.hash, "timestamp": end.timestamp, "done": done}
 
 

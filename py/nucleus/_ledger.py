@@ -33,7 +33,7 @@ from ._modules import Module, ModuleRegistry
 from ._options import LedgerOptions, check_ledger_id
 from ._query import QueryResult, parse_query
 from ._records import prepare_record
-from ._verify import EMPTY_TIP, Tip, verify_rows
+from ._verify import EMPTY_TIP, Tip, verify_stored
 from .storage._protocol import Storage
 from .storage.memory import MemoryStorage
 
@@ -266,43 +266,9 @@ class Ledger:
     # -- verifying -------------------------------------------------------------------------------------
 
     def _verify_stored(self, kept: Checkpoint | None) -> Tip:
-        try:
-            tip = verify_rows(self._storage.rows())
-            bad = self._storage.first_inconsistent_index()
-        except ChainIntegrityError as err:
-            # Report the first bad seq: an edited index column before the chain's fault, or at it when the
-            # walk's timestamp check tripped on that column (it reads the column, not the record).
-            bad = self._storage.first_inconsistent_index()
-            if bad is None or bad > err.seq or (bad == err.seq and err.kind != "timestamp"):
-                raise
-        if bad is not None:
-            raise ChainIntegrityError(
-                f"entry {bad}: its index columns (id, stream or timestamp) disagree with its record",
-                seq=bad,
-                kind="derived",
-            )
-        if kept is not None:
-            self._check_checkpoint(kept, tip)
+        tip, _ = verify_stored(self._storage, kept)
         self._metrics["verifications"] += 1
         return tip
-
-    def _check_checkpoint(self, kept: Checkpoint, tip: Tip) -> None:
-        if kept.size == 0:
-            return
-        if tip.size < kept.size:
-            raise ChainIntegrityError(
-                f"the ledger has {tip.size} entries but a kept checkpoint saw {kept.size}: "
-                "entries were removed (truncation or rollback)",
-                seq=tip.size,
-                kind="checkpoint",
-            )
-        row = next(self._storage.rows(kept.size - 1))
-        if row[1] != kept.hash:
-            raise ChainIntegrityError(
-                f"entry {kept.size - 1} differs from the kept checkpoint: the ledger was rewritten (fork)",
-                seq=kept.size - 1,
-                kind="checkpoint",
-            )
 
     def verify(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> None:
         """Re-verify every stored entry (and a kept checkpoint); ``ChainIntegrityError`` names the first fault."""

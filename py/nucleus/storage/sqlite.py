@@ -181,15 +181,13 @@ class SqliteStorage:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def append(self, entries: Sequence[Entry]) -> None:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed and made durable, or rolled back leaving no trace."""
         conn = self._require()
-        rows = [(e.seq, e.hash, e.prev_hash, e.record_id, e.stream, e.timestamp, e.record_json) for e in entries]
         try:
             conn.execute("BEGIN IMMEDIATE")
-            if len(rows) == 1:
-                conn.execute(_INSERT, rows[0])
-            else:
-                conn.executemany(_INSERT, rows)
+            yield conn
             conn.execute("COMMIT")
         except sqlite3.Error as err:
             with contextlib.suppress(sqlite3.Error):
@@ -197,6 +195,14 @@ class SqliteStorage:
                     conn.execute("ROLLBACK")
             raise _storage_error(err, "writing to", self.path) from None
         self._after_commit()
+
+    def append(self, entries: Sequence[Entry]) -> None:
+        rows = [(e.seq, e.hash, e.prev_hash, e.record_id, e.stream, e.timestamp, e.record_json) for e in entries]
+        with self._transaction() as conn:
+            if len(rows) == 1:
+                conn.execute(_INSERT, rows[0])
+            else:
+                conn.executemany(_INSERT, rows)
 
     def _after_commit(self) -> None:
         """Under Emscripten: make the commit durable on the host, and checkpoint when the WAL is large."""
@@ -333,18 +339,8 @@ class SqliteStorage:
         return [json.loads(r[0]) for r in rows]
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        conn = self._require()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            changed = conn.execute(sql, params).rowcount
-            conn.execute("COMMIT")
-        except sqlite3.Error as err:
-            with contextlib.suppress(sqlite3.Error):
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-            raise _storage_error(err, "writing to", self.path) from None
-        self._after_commit()
-        return changed
+        with self._transaction() as conn:
+            return conn.execute(sql, params).rowcount
 
     # -- closing -------------------------------------------------------------------------------------
 
