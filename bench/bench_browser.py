@@ -39,8 +39,15 @@ from common import Result, median, result  # noqa: E402
 
 BUILD = ROOT / "js" / "dist" / "browser"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 TIMEOUT_MS = 120_000
 
 # Targets of issue 4 (ms): first append resolved within 2.5 s of navigation, on localhost.
@@ -123,32 +130,60 @@ class Bench:
             self.record(mode, cold, warm, work)
             nosnap = [visit(self.browser, self.server, q + "&assets=/nosnap/") for _ in range(self.n("nosnap"))]
             suffix = "" if mode == "page" else ".worker"
-            self.results.append(ms_result(f"browser.first_append.nosnapshot{suffix}",
-                                          f"navigation → first append, cold, no snapshot ({where(mode)})",
-                                          [r["firstAppend"] for r in nosnap], note="without snapshot.bin"))
+            self.results.append(
+                ms_result(
+                    f"browser.first_append.nosnapshot{suffix}",
+                    f"navigation → first append, cold, no snapshot ({where(mode)})",
+                    [r["firstAppend"] for r in nosnap],
+                    note="without snapshot.bin",
+                )
+            )
 
     def record(self, mode: str, cold: list[dict], warm: list[dict], work: list[dict]) -> None:
         where_ = where(mode)
         suffix = "" if mode == "page" else ".worker"
         col = lambda rows, key: [r[key] for r in rows]  # noqa: E731
         self.results += [
-            ms_result(f"browser.ready.cold{suffix}", f"navigation → createLedger ready, cold ({where_})",
-                      col(cold, "ready")),
-            ms_result(f"browser.first_append.cold{suffix}", f"navigation → first append, cold ({where_})",
-                      col(cold, "firstAppend"), note="fresh context: empty HTTP/code cache" + stages(cold)),
-            ms_result(f"browser.first_append.warm{suffix}", f"navigation → first append, warm ({where_})",
-                      col(warm, "firstAppend"), note="reload: wasm and scripts cached"),
+            ms_result(
+                f"browser.ready.cold{suffix}", f"navigation → createLedger ready, cold ({where_})", col(cold, "ready")
+            ),
+            ms_result(
+                f"browser.first_append.cold{suffix}",
+                f"navigation → first append, cold ({where_})",
+                col(cold, "firstAppend"),
+                note="fresh context: empty HTTP/code cache" + stages(cold),
+            ),
+            ms_result(
+                f"browser.first_append.warm{suffix}",
+                f"navigation → first append, warm ({where_})",
+                col(warm, "firstAppend"),
+                note="reload: wasm and scripts cached",
+            ),
         ]
         appends = [x for r in work for x in r["appendSamples"]]
         totals = [r["appends1k"] for r in work]
-        self.results.append(ms_result(f"browser.appends1k{suffix}", f"1,000 sequential appends ({where_})", totals,
-                                      note=f"per append: median {median(appends):.3f} ms"))
+        self.results.append(
+            ms_result(
+                f"browser.appends1k{suffix}",
+                f"1,000 sequential appends ({where_})",
+                totals,
+                note=f"per append: median {median(appends):.3f} ms",
+            )
+        )
         batch = [r["batch10k"] for r in work]
-        self.results.append(result(f"browser.batch10k{suffix}", f"10,000-record batch ({where_})", "entries/s",
-                                   10_000 / (median(batch) / 1e3), note=f"median {median(batch):.0f} ms"))
+        self.results.append(
+            result(
+                f"browser.batch10k{suffix}",
+                f"10,000-record batch ({where_})",
+                "entries/s",
+                10_000 / (median(batch) / 1e3),
+                note=f"median {median(batch):.0f} ms",
+            )
+        )
         stalls = [r["batchStall"] for r in work]
-        self.results.append(ms_result(f"browser.batch10k_stall{suffix}",
-                                      f"longest page stall during the batch ({where_})", stalls))
+        self.results.append(
+            ms_result(f"browser.batch10k_stall{suffix}", f"longest page stall during the batch ({where_})", stalls)
+        )
         verify = [r["verify"] for r in work]
         self.results.append(ms_result(f"browser.verify11k{suffix}", f"verify 11,001 entries ({where_})", verify))
 
@@ -177,12 +212,17 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(nosnap, ignore_errors=True)
     results = bench.results
     mode = "quick" if args.quick else "full"
-    runtime = common.runtime_info(browser=f"Chromium {version} (headless)", python=sys.version.split()[0],
-                                  load_average=common.load_average(),
-                                  server="127.0.0.1 (scripts/static_server.py)")
+    runtime = common.runtime_info(
+        browser=f"Chromium {version} (headless)",
+        python=sys.version.split()[0],
+        load_average=common.load_average(),
+        server="127.0.0.1 (scripts/static_server.py)",
+    )
     print()
-    print(f"Nucleus in the browser — Chromium {version} headless, {runtime['cpus']} CPUs, {mode} run, "
-          f"{time.time() - started:.0f} s")
+    print(
+        f"Nucleus in the browser — Chromium {version} headless, {runtime['cpus']} CPUs, {mode} run, "
+        f"{time.time() - started:.0f} s"
+    )
     print(common.format_table(results))
     failed = [r.label for r in results if r.passed is False]
     print(f"\ntargets: {sum(r.passed is True for r in results)} pass, {len(failed)} fail")

@@ -64,8 +64,12 @@ def time_each(fn: Callable[[int], Any], n: int, warmup: int = 0) -> Samples:
     return Samples(wall, cpu)
 
 
-def time_repeat(fn: Callable[[Any], Any], reps: int, setup: Callable[[int], Any] | None = None,
-                teardown: Callable[[Any], Any] | None = None) -> Samples:
+def time_repeat(
+    fn: Callable[[Any], Any],
+    reps: int,
+    setup: Callable[[int], Any] | None = None,
+    teardown: Callable[[Any], Any] | None = None,
+) -> Samples:
     """``reps`` timed calls of ``fn(setup(rep))``; ``setup`` and ``teardown(result)`` run outside the timing."""
     clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     wall, cpu = [], []
@@ -134,8 +138,17 @@ def meets(value: float, target: dict[str, Any]) -> bool:
     raise ValueError(f"unknown target op {op!r}")
 
 
-def result(rid: str, label: str, unit: str, value: float, *, samples: Sequence[float] | None = None,
-           scale: float = 1.0, cpu: Sequence[float] | None = None, note: str = "") -> Result:
+def result(
+    rid: str,
+    label: str,
+    unit: str,
+    value: float,
+    *,
+    samples: Sequence[float] | None = None,
+    scale: float = 1.0,
+    cpu: Sequence[float] | None = None,
+    note: str = "",
+) -> Result:
     """A Result compared with ``TARGETS[rid]``. ``samples`` times ``scale`` gives median and p95 in ``unit``;
     ``cpu`` (seconds per operation) gives ``cpu_ms``."""
     med = p95 = None
@@ -151,15 +164,22 @@ def result(rid: str, label: str, unit: str, value: float, *, samples: Sequence[f
 
 def latency_result(rid: str, label: str, samples: Samples, note: str = "") -> Result:
     """Headline = median wall time in ms."""
-    return result(rid, label, "ms", median(samples.wall) * 1e3, samples=samples.wall, scale=1e3, cpu=samples.cpu,
-                  note=note)
+    return result(
+        rid, label, "ms", median(samples.wall) * 1e3, samples=samples.wall, scale=1e3, cpu=samples.cpu, note=note
+    )
 
 
 def throughput_result(rid: str, label: str, count: int, samples: Samples, note: str = "") -> Result:
     """Headline = ``count`` / median wall seconds, in entries/s; the note gives the per-run wall time."""
     wall = samples.wall
-    r = result(rid, label, "entries/s", count / median(wall), cpu=samples.cpu,
-               note=f"{note}{median(wall) * 1e3:.0f} ms/run (p95 {percentile(wall, 95) * 1e3:.0f})")
+    r = result(
+        rid,
+        label,
+        "entries/s",
+        count / median(wall),
+        cpu=samples.cpu,
+        note=f"{note}{median(wall) * 1e3:.0f} ms/run (p95 {percentile(wall, 95) * 1e3:.0f})",
+    )
     r.n = len(wall)
     return r
 
@@ -188,8 +208,20 @@ def format_table(results: Sequence[Result]) -> str:
     for r in results:
         target = "" if r.target is None else f"{r.target['op']} {_fmt(r.target['value'])}"
         mark = "" if r.passed is None else ("PASS" if r.passed else "FAIL")
-        rows.append((r.label, _fmt(r.value), r.unit, _fmt(r.median), _fmt(r.p95), str(r.n), _fmt(r.cpu_ms), target,
-                     mark, r.note))
+        rows.append(
+            (
+                r.label,
+                _fmt(r.value),
+                r.unit,
+                _fmt(r.median),
+                _fmt(r.p95),
+                str(r.n),
+                _fmt(r.cpu_ms),
+                target,
+                mark,
+                r.note,
+            )
+        )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     right = {1, 3, 4, 5, 6}
 
@@ -219,8 +251,9 @@ def runtime_info(**extra: Any) -> dict[str, Any]:
     }
 
 
-def write_json(path: Path, engine: str, mode: str, started: float, results: Sequence[Result],
-               runtime: dict[str, Any]) -> None:
+def write_json(
+    path: Path, engine: str, mode: str, started: float, results: Sequence[Result], runtime: dict[str, Any]
+) -> None:
     payload = {
         "schema": SCHEMA_VERSION,
         "engine": engine,

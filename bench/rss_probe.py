@@ -40,8 +40,11 @@ def main() -> None:
         peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)
         method = "ru_maxrss after open minus RSS before open (import peaks may count)"
     ledger.close()
-    print(json.dumps({"entries": size, "baseline_kb": baseline, "peak_kb": peak, "added_kb": peak - baseline,
-                      "method": method}))
+    print(
+        json.dumps(
+            {"entries": size, "baseline_kb": baseline, "peak_kb": peak, "added_kb": peak - baseline, "method": method}
+        )
+    )
 
 
 if __name__ == "__main__":
