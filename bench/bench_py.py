@@ -126,8 +126,9 @@ class Bench:
 
         samples = time_each(one, self.n("append_full"), warmup=20)
         os.close(fd)
-        self.add(latency_result("floor.fdatasync_4k", "floor: write 4 KiB + fdatasync", samples,
-                                note="floor: the disk"))
+        self.add(
+            latency_result("floor.fdatasync_4k", "floor: write 4 KiB + fdatasync", samples, note="floor: the disk")
+        )
 
     def _raw_db(self, sync: str) -> sqlite3.Connection:
         from nucleus.storage._schema import MIGRATIONS
@@ -178,8 +179,15 @@ class Bench:
             return conn
 
         samples = time_repeat(once, self.n("batch_reps"), setup=setup, teardown=lambda conn: conn.close())
-        self.add(throughput_result("floor.batch10k_sqlite", "floor: raw executemany 10,000 rows", 10_000, samples,
-                                   "floor: raw sqlite3, rows pre-hashed; "))
+        self.add(
+            throughput_result(
+                "floor.batch10k_sqlite",
+                "floor: raw executemany 10,000 rows",
+                10_000,
+                samples,
+                "floor: raw sqlite3, rows pre-hashed; ",
+            )
+        )
 
     # -- open + verify ---------------------------------------------------------------------------------
 
@@ -209,31 +217,63 @@ class Bench:
     def rss(self, path: str) -> None:
         probes: list[dict[str, Any]] = []
         for _ in range(self.n("rss_reps")):
-            out = subprocess.run([sys.executable, str(HERE / "rss_probe.py"), path, LEDGER_ID],
-                                 check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, str(HERE / "rss_probe.py"), path, LEDGER_ID],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             probes.append(json.loads(out.stdout))
         added = [p["added_kb"] / 1024 for p in probes]
-        self.add(result("rss.open_100k", "RSS added by opening 100K entries", "MB", median(added), samples=added,
-                        note=f"fresh process; baseline {probes[0]['baseline_kb'] / 1024:.1f} MB after imports"))
+        self.add(
+            result(
+                "rss.open_100k",
+                "RSS added by opening 100K entries",
+                "MB",
+                median(added),
+                samples=added,
+                note=f"fresh process; baseline {probes[0]['baseline_kb'] / 1024:.1f} MB after imports",
+            )
+        )
         self.rss_method = probes[0]["method"]
 
     # -- all -------------------------------------------------------------------------------------------
 
     def run(self) -> None:
         steps: list[tuple[str, Callable[[], None]]] = [
-            ("append memory", lambda: self.single_append(
-                "append.memory", "single append (memory)", MemoryStorage(), "append_memory")),
-            ("append sqlite full", lambda: self.single_append(
-                "append.sqlite_full", "single append (SQLite, full)", SqliteStorage(self.path("full")),
-                "append_full")),
-            ("floor commit full", lambda: self.floor_single_commit(
-                "floor.commit_full", "floor: raw insert+commit (WAL, FULL)", "FULL")),
+            (
+                "append memory",
+                lambda: self.single_append("append.memory", "single append (memory)", MemoryStorage(), "append_memory"),
+            ),
+            (
+                "append sqlite full",
+                lambda: self.single_append(
+                    "append.sqlite_full",
+                    "single append (SQLite, full)",
+                    SqliteStorage(self.path("full")),
+                    "append_full",
+                ),
+            ),
+            (
+                "floor commit full",
+                lambda: self.floor_single_commit("floor.commit_full", "floor: raw insert+commit (WAL, FULL)", "FULL"),
+            ),
             ("floor fdatasync", self.floor_fdatasync),
-            ("append sqlite fast", lambda: self.single_append(
-                "append.sqlite_fast", "single append (SQLite, fast)",
-                SqliteStorage(self.path("fast"), durability="fast"), "append_fast")),
-            ("floor commit normal", lambda: self.floor_single_commit(
-                "floor.commit_normal", "floor: raw insert+commit (WAL, NORMAL)", "NORMAL")),
+            (
+                "append sqlite fast",
+                lambda: self.single_append(
+                    "append.sqlite_fast",
+                    "single append (SQLite, fast)",
+                    SqliteStorage(self.path("fast"), durability="fast"),
+                    "append_fast",
+                ),
+            ),
+            (
+                "floor commit normal",
+                lambda: self.floor_single_commit(
+                    "floor.commit_normal", "floor: raw insert+commit (WAL, NORMAL)", "NORMAL"
+                ),
+            ),
             ("batch", self.batch),
             ("floor batch", self.floor_batch),
         ]
@@ -252,12 +292,24 @@ class Bench:
                 self.rss(path)
 
 
-_RAW_INSERT = ("INSERT INTO entries (seq, hash, prev_hash, record_id, stream, timestamp, record)"
-               " VALUES (?, ?, ?, ?, ?, ?, ?)")
+_RAW_INSERT = (
+    "INSERT INTO entries (seq, hash, prev_hash, record_id, stream, timestamp, record) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
-ORDER = ["append.memory", "append.sqlite_full", "floor.commit_full", "floor.fdatasync_4k", "append.sqlite_fast",
-         "floor.commit_normal", "batch10k.sqlite", "floor.batch10k_sqlite", "open_verify.1k", "open_verify.10k",
-         "open_verify.100k", "rss.open_100k"]
+ORDER = [
+    "append.memory",
+    "append.sqlite_full",
+    "floor.commit_full",
+    "floor.fdatasync_4k",
+    "append.sqlite_fast",
+    "floor.commit_normal",
+    "batch10k.sqlite",
+    "floor.batch10k_sqlite",
+    "open_verify.1k",
+    "open_verify.10k",
+    "open_verify.100k",
+    "rss.open_100k",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,18 +336,29 @@ def main(argv: list[str] | None = None) -> int:
     results = sorted(bench.results, key=lambda r: ORDER.index(r.id) if r.id in ORDER else len(ORDER))
     mode = "quick" if args.quick else "full"
     runtime = common.runtime_info(
-        python=sys.version.split()[0], implementation=sys.implementation.name, sqlite=sqlite3.sqlite_version,
-        nucleus=getattr(nucleus, "__version__", "?"), workdir=str(workdir), kept=args.keep,
-        loadavg_before=load_before, loadavg_after=common.load_average(), rss_method=bench.rss_method,
+        python=sys.version.split()[0],
+        implementation=sys.implementation.name,
+        sqlite=sqlite3.sqlite_version,
+        nucleus=getattr(nucleus, "__version__", "?"),
+        workdir=str(workdir),
+        kept=args.keep,
+        loadavg_before=load_before,
+        loadavg_after=common.load_average(),
+        rss_method=bench.rss_method,
     )
     print()
-    print(f"Nucleus Python engine — CPython {runtime['python']}, SQLite {runtime['sqlite']}, "
-          f"{runtime['cpus']} CPUs, {mode} run, {time.time() - started:.0f} s, "
-          f"load average {load_before} before / {runtime['loadavg_after']} after")
+    print(
+        f"Nucleus Python engine — CPython {runtime['python']}, SQLite {runtime['sqlite']}, "
+        f"{runtime['cpus']} CPUs, {mode} run, {time.time() - started:.0f} s, "
+        f"load average {load_before} before / {runtime['loadavg_after']} after"
+    )
     print(common.format_table(results))
     print(f"\nRSS: {bench.rss_method}.")
-    if load_before and runtime["loadavg_after"] and max(load_before[0], runtime["loadavg_after"][0]) > 0.5 * (
-            os.cpu_count() or 1):
+    if (
+        load_before
+        and runtime["loadavg_after"]
+        and max(load_before[0], runtime["loadavg_after"][0]) > 0.5 * (os.cpu_count() or 1)
+    ):
         print("warning: the machine was busy during this run; wall times are inflated (compare cpu ms/op)")
     failed = [r.label for r in results if r.passed is False]
     print(f"\ntargets: {sum(r.passed is True for r in results)} pass, {len(failed)} fail")

@@ -60,14 +60,20 @@ def main() -> int:
                 ledger = Ledger.open(LEDGER_ID, SqliteStorage(work / f"{which}.db", durability=durability))
                 recs = records(0, 1001)
                 ledger.append(recs.pop(0))  # first append: table pages, caches
-                profile(f"1,000 single appends (SQLite, {durability})",
-                        lambda ledger=ledger, recs=recs: [ledger.append(r) for r in recs], args.top)
+                profile(
+                    f"1,000 single appends (SQLite, {durability})",
+                    lambda ledger=ledger, recs=recs: [ledger.append(r) for r in recs],
+                    args.top,
+                )
                 ledger.close()
             elif which == "batch":
                 ledger = Ledger.open(LEDGER_ID, SqliteStorage(work / "batch.db"))
                 chunks = [records(k * 10_000, 10_000) for k in range(10)]
-                profile("10 batches of 10,000 (SQLite, full)",
-                        lambda ledger=ledger, chunks=chunks: [ledger.append_batch(c) for c in chunks], args.top)
+                profile(
+                    "10 batches of 10,000 (SQLite, full)",
+                    lambda ledger=ledger, chunks=chunks: [ledger.append_batch(c) for c in chunks],
+                    args.top,
+                )
                 ledger.close()
             else:
                 path = work / "open.db"
@@ -75,8 +81,11 @@ def main() -> int:
                     for k in range(10):
                         ledger.append_batch(records(k * 10_000, 10_000))
                 Ledger.open(LEDGER_ID, SqliteStorage(path)).close()  # warm the page cache
-                profile("open + verify 100,000 entries",
-                        lambda path=path: Ledger.open(LEDGER_ID, SqliteStorage(path)).close(), args.top)
+                profile(
+                    "open + verify 100,000 entries",
+                    lambda path=path: Ledger.open(LEDGER_ID, SqliteStorage(path)).close(),
+                    args.top,
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -29,8 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks one)")
     args = parser.parse_args(argv)
     if not (BROWSER_BUILD / "nucleus.js").is_file():
-        print(f"{BROWSER_BUILD}/nucleus.js is missing: build the package first with `cd js && npm ci && npm run build`",
-              file=sys.stderr)
+        print(
+            f"{BROWSER_BUILD}/nucleus.js is missing: build the package first with `cd js && npm ci && npm run build`",
+            file=sys.stderr,
+        )
         return 2
     with playground_server(args.port) as server:
         print(f"Nucleus playground: {server.url('/')}   (Ctrl-C stops)")

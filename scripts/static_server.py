@@ -38,8 +38,10 @@ class StaticServer:
 
     def __init__(self, mounts: Mapping[str, str | Path], host: str = "127.0.0.1", port: int = 0) -> None:
         # Longest prefix first, so "/nucleus/" wins over "/".
-        self.mounts = sorted(((p if p.endswith("/") else p + "/", Path(d).resolve()) for p, d in mounts.items()),
-                             key=lambda m: -len(m[0]))
+        self.mounts = sorted(
+            ((p if p.endswith("/") else p + "/", Path(d).resolve()) for p, d in mounts.items()),
+            key=lambda m: -len(m[0]),
+        )
         self.requests: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self.httpd = http.server.ThreadingHTTPServer((host, port), self._handler())
@@ -59,7 +61,7 @@ class StaticServer:
         path = urllib.parse.unquote(urllib.parse.urlsplit(url_path).path)
         for prefix, folder in self.mounts:
             if path.startswith(prefix) or path + "/" == prefix:
-                rel = path[len(prefix):] or "index.html"
+                rel = path[len(prefix) :] or "index.html"
                 target = (folder / rel).resolve()
                 if target.is_dir():
                     target = target / "index.html"

@@ -11,11 +11,11 @@ from conftest import open_page
 
 
 @pytest.mark.parametrize("worker", [False, True], ids=["page", "worker"])
-def test_missing_assets_fail_clearly_and_can_be_corrected(browser: Browser, server: StaticServer,
-                                                          worker: bool) -> None:
+def test_missing_assets_fail_clearly_and_can_be_corrected(browser: Browser, server: StaticServer, worker: bool) -> None:
     gp = open_page(browser, server, "/pages/harness.html", "window.harnessReady === true")
     try:
-        out = gp.run("""async (worker) => {
+        out = gp.run(
+            """async (worker) => {
           const N = window.nucleus;
           let err;
           try { await N.createLedger({ id: "m", assetsURL: "/missing/", worker }); }
@@ -25,7 +25,9 @@ def test_missing_assets_fail_clearly_and_can_be_corrected(browser: Browser, serv
           const length = await ledger.length();
           await ledger.close();
           return { err, length };
-        }""", worker)
+        }""",
+            worker,
+        )
         # The browser itself logs the 404s; nothing else may appear.
         unexpected = [e for e in gp.guard.errors if "404" not in e]
         gp.guard.errors.clear()

@@ -24,7 +24,10 @@ def test_esbuild_bundle_runs(browser: Browser, tmp_path: Path) -> None:
     shutil.copy(APP / "index.html", tmp_path / "index.html")
     proc = subprocess.run(
         [str(ESBUILD), "app.js", "--bundle", "--format=esm", "--platform=browser", "--outfile=app.bundle.js"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     bundle = (tmp_path / "app.bundle.js").read_text()

@@ -29,7 +29,9 @@ def run(h: GuardedPage, body: str, **arg: Any) -> Any:
 
 
 def test_append_get_and_state(harness: GuardedPage) -> None:
-    out = run(harness, """
+    out = run(
+        harness,
+        """
       const empty = {
         length: await ledger.length(), latest: await ledger.latestHash(), isEmpty: await ledger.isEmpty(),
       };
@@ -46,7 +48,8 @@ def test_append_get_and_state(harness: GuardedPage) -> None:
         verified: await ledger.verify().then(() => true),
         plain: [rec, rec.payload, entry, entry.record].every((o) => Object.getPrototypeOf(o) === Object.prototype),
       };
-    """)
+    """,
+    )
     assert out["empty"] == {"length": 0, "latest": None, "isEmpty": True}
     for h in (out["h1"], out["h2"]):
         assert len(h) == 64 and all(c in "0123456789abcdef" for c in h)
@@ -63,7 +66,9 @@ def test_append_get_and_state(harness: GuardedPage) -> None:
 
 
 def test_append_batch_and_query(harness: GuardedPage) -> None:
-    out = run(harness, """
+    out = run(
+        harness,
+        """
       const base = 1_700_000_000_000;
       const records = Array.from({ length: 30 }, (_, i) => ({
         id: `r-${i}`, stream: i % 3 === 0 ? "payments" : "orders", timestamp: base + i * 1000, payload: { i },
@@ -87,7 +92,8 @@ def test_append_batch_and_query(harness: GuardedPage) -> None:
           (r) => Object.getPrototypeOf(r) === Object.prototype && !(r instanceof Map)),
         isArray: Array.isArray(page1.records),
       };
-    """)
+    """,
+    )
     assert len(out["hashes"]) == 30 and len(set(out["hashes"])) == 30
     assert out["length"] == 30 and out["latest"] == out["hashes"][-1]
     ids = lambda res: [r["id"] for r in res["records"]]  # noqa: E731
@@ -105,7 +111,8 @@ def test_append_batch_and_query(harness: GuardedPage) -> None:
 
 
 def test_sqlite_storage_is_unsupported(harness: GuardedPage) -> None:
-    out = harness.run("""async (arg) => {
+    out = harness.run(
+        """async (arg) => {
       const N = window.nucleus;
       let err;
       try {
@@ -119,7 +126,9 @@ def test_sqlite_storage_is_unsupported(harness: GuardedPage) -> None:
       const result = { err, auto, hasStorage: await ledger.hasStorage(), length: await ledger.length() };
       await ledger.close();
       return result;
-    }""", {"worker": harness.worker})
+    }""",
+        {"worker": harness.worker},
+    )
     err = out["err"]
     assert err is not None, "sqliteStorage() must make createLedger fail in a browser"
     assert err["code"] == "STORAGE_UNSUPPORTED" and err["cls"] is True and err["name"] == "StorageUnsupportedError"
@@ -129,7 +138,9 @@ def test_sqlite_storage_is_unsupported(harness: GuardedPage) -> None:
 
 
 def test_export_import_round_trip(harness: GuardedPage) -> None:
-    out = run(harness, """
+    out = run(
+        harness,
+        """
       await ledger.append({ id: "a", stream: "s", payload: { n: 1 } });
       await ledger.appendBatch([2, 3, 4, 5].map((n) => ({ id: `id-${n}`, stream: "s", payload: { n } })));
       const text = await ledger.export();
@@ -144,7 +155,9 @@ def test_export_import_round_trip(harness: GuardedPage) -> None:
       };
       await copy.close();
       return out;
-    """, id="roundtrip")
+    """,
+        id="roundtrip",
+    )
     assert out["lines"] == 6  # header + 5 entries
     assert out["result"] == {"imported": 5, "length": 5}
     assert out["same"] is True and out["length"] == 5 and out["byId"]["payload"] == {"n": 4}
@@ -152,7 +165,9 @@ def test_export_import_round_trip(harness: GuardedPage) -> None:
 
 
 def test_tampered_export_is_refused_naming_the_first_bad_seq(harness: GuardedPage) -> None:
-    out = run(harness, """
+    out = run(
+        harness,
+        """
       await ledger.appendBatch([0, 1, 2, 3, 4, 5].map((n) => ({ id: `id-${n}`, stream: "s", payload: { n } })));
       const lines = (await ledger.export()).split("\\n");
       const attempt = async (text) => {
@@ -171,7 +186,9 @@ def test_tampered_export_is_refused_naming_the_first_bad_seq(harness: GuardedPag
         swapped: await attempt(swapped.join("\\n")),
         original: await attempt(lines.join("\\n")),
       };
-    """, id="tamper")
+    """,
+        id="tamper",
+    )
     edited = out["edited"]
     assert edited["code"] == "CHAIN_INVALID" and edited["name"] == "ChainIntegrityError"
     assert edited["seq"] == 3 and edited["kind"] == "hash" and edited["details"]["seq"] == 3
@@ -186,7 +203,9 @@ def test_tampered_export_is_refused_naming_the_first_bad_seq(harness: GuardedPag
 
 
 def test_errors_keep_their_codes_and_classes(harness: GuardedPage) -> None:
-    out = run(harness, """
+    out = run(
+        harness,
+        """
       const attempt = async (fn) => { try { await fn(); return null; } catch (e) { return describe(e); } };
       const bad = await attempt(() => ledger.append({ id: "x", stream: "s", payload: "not an object" }));
       const back = await attempt(async () => {
@@ -198,7 +217,8 @@ def test_errors_keep_their_codes_and_classes(harness: GuardedPage) -> None:
       await other.close();
       const closed = await attempt(() => other.append({ id: "x", stream: "s", payload: {} }));
       return { bad, back, config, closed, length: await ledger.length(), closedFlag: other.closed };
-    """)
+    """,
+    )
     assert out["bad"]["code"] == "INVALID_RECORD" and out["bad"]["name"] == "ValidationError"
     assert out["back"]["code"] == "INVALID_RECORD", "a timestamp going back is refused at append"
     assert out["config"]["code"] == "INVALID_CONFIG" and "storage" in out["config"]["message"]
@@ -215,4 +235,3 @@ def test_engine_runs_where_asked(harness: GuardedPage) -> None:
     if not harness.worker:
         info = harness.run("async () => await window.nucleus.runtimeInfo()")
         assert info["startMode"] == "snapshot", f"the page started without its snapshot: {info}"
-

@@ -17,8 +17,14 @@ from conftest import ARTIFACTS, GuardedPage, open_page
 @pytest.fixture(params=["page", "worker"])
 def playground(request: pytest.FixtureRequest, browser: Browser, server: StaticServer) -> Iterator[GuardedPage]:
     path = "/?worker=1" if request.param == "worker" else "/"
-    gp = open_page(browser, server, path, "document.body.dataset.ready === 'true'",
-                   viewport={"width": 1360, "height": 900}, accept_downloads=True)
+    gp = open_page(
+        browser,
+        server,
+        path,
+        "document.body.dataset.ready === 'true'",
+        viewport={"width": 1360, "height": 900},
+        accept_downloads=True,
+    )
     gp.worker = request.param == "worker"
     try:
         yield gp
