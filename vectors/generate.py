@@ -17,21 +17,53 @@ sys.path.insert(0, str(ROOT / "py"))
 from nucleus import canonicalize, entry_hash, entry_preimage  # noqa: E402
 
 CASES = [
-    ("first entry, minimal record", 0, None,
-     {"id": "r1", "stream": "events", "timestamp": 1700000000000, "payload": {}}),
-    ("second entry links to the first", 1, "FIRST",
-     {"id": "r2", "stream": "events", "timestamp": 1700000000000, "payload": {"n": 1}}),
-    ("identical record at another seq gets another hash", 2, "PREV",
-     {"id": "r2", "stream": "events", "timestamp": 1700000000000, "payload": {"n": 1}}),
-    ("meta, array payload, unicode and escapes", 3, "PREV",
-     {"id": "ünï-€-😀", "stream": "proofs", "timestamp": 1700000000001,
-      "payload": ["tab\there", "quote\"", "\u0001", "é", 1e21, 0.1, -0.0, 9007199254740991],
-      "meta": {"z": True, "a": None, "\u20ac": 1, "\U0001f600": 2, "\ue000": 3}}),
-    ("keys sorted by UTF-16 code units", 4, "PREV",
-     {"id": "k", "stream": "s", "timestamp": 0, "payload": {"\ufb33": 1, "\U0001d11e": 2, "a": 3, "A": 4}}),
-    ("large seq", 123456789, "PREV",
-     {"id": "big", "stream": "s", "timestamp": 9007199254740991,
-      "payload": {"x": [1.5, 2e-7, 1.2345678901234568e+20]}}),
+    (
+        "first entry, minimal record",
+        0,
+        None,
+        {"id": "r1", "stream": "events", "timestamp": 1700000000000, "payload": {}},
+    ),
+    (
+        "second entry links to the first",
+        1,
+        "FIRST",
+        {"id": "r2", "stream": "events", "timestamp": 1700000000000, "payload": {"n": 1}},
+    ),
+    (
+        "identical record at another seq gets another hash",
+        2,
+        "PREV",
+        {"id": "r2", "stream": "events", "timestamp": 1700000000000, "payload": {"n": 1}},
+    ),
+    (
+        "meta, array payload, unicode and escapes",
+        3,
+        "PREV",
+        {
+            "id": "ünï-€-😀",
+            "stream": "proofs",
+            "timestamp": 1700000000001,
+            "payload": ["tab\there", 'quote"', "\u0001", "é", 1e21, 0.1, -0.0, 9007199254740991],
+            "meta": {"z": True, "a": None, "\u20ac": 1, "\U0001f600": 2, "\ue000": 3},
+        },
+    ),
+    (
+        "keys sorted by UTF-16 code units",
+        4,
+        "PREV",
+        {"id": "k", "stream": "s", "timestamp": 0, "payload": {"\ufb33": 1, "\U0001d11e": 2, "a": 3, "A": 4}},
+    ),
+    (
+        "large seq",
+        123456789,
+        "PREV",
+        {
+            "id": "big",
+            "stream": "s",
+            "timestamp": 9007199254740991,
+            "payload": {"x": [1.5, 2e-7, 1.2345678901234568e20]},
+        },
+    ),
 ]
 
 
@@ -42,19 +74,23 @@ def main() -> None:
         prev_value = None if prev is None else prev_hash
         canonical = canonicalize(record)
         h = entry_hash(seq, prev_value, canonical)
-        vectors.append({
-            "desc": desc,
-            "seq": seq,
-            "prev_hash": prev_value,
-            "record": record,
-            "canonical": canonical.decode("utf-8"),
-            "preimage": entry_preimage(seq, prev_value, canonical).decode("utf-8"),
-            "hash": h,
-        })
+        vectors.append(
+            {
+                "desc": desc,
+                "seq": seq,
+                "prev_hash": prev_value,
+                "record": record,
+                "canonical": canonical.decode("utf-8"),
+                "preimage": entry_preimage(seq, prev_value, canonical).decode("utf-8"),
+                "hash": h,
+            }
+        )
         prev_hash = h
     out = ROOT / "vectors" / "entries.json"
-    out.write_text(json.dumps({"format": "nucleus-entry-v1", "vectors": vectors}, indent=2, ensure_ascii=False) + "\n",
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps({"format": "nucleus-entry-v1", "vectors": vectors}, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {len(vectors)} vectors to {out}")
 
 
