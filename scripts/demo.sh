@@ -25,7 +25,7 @@ if [[ ! -f js/node_modules/.package-lock.json || js/package-lock.json -nt js/nod
   (cd js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 stale=$(find py/nucleus pyproject.toml js/src js/scripts js/package.json -newer js/dist/index.js -print -quit 2>/dev/null || echo missing)
-if [[ ! -f js/dist/index.js || ! -f js/engine/manifest.json || -n "$stale" ]]; then
+if [[ ! -f js/dist/index.js || ! -f js/dist/browser/manifest.json || -n "$stale" ]]; then
   echo "==> npm run build (js/): the engine wheel, the precompiled stdlib, the bundles (about a minute)"
   (cd js && npm run build --silent)
 fi

@@ -4,7 +4,9 @@
  *   node scripts/build.mjs            everything
  *   node scripts/build.mjs --js-only  only the bundles and declarations (engine/ stays as it is)
  *
- * Writes engine/ (wheel, precompiled stdlib, manifest.json) and dist/; neither is committed.
+ * Writes engine/ (wheel, precompiled stdlib, snapshot, manifest.json: a build intermediate, not shipped)
+ * and dist/; neither is committed. dist/browser/ gets copies of the engine files and is the package's
+ * one shipped home for them: Node and browsers both load the engine from there.
  */
 
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

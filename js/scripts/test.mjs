@@ -4,7 +4,7 @@
  * with NUCLEUS_CONSUMER_DIR pointing at that project. The tests import the package from there, so they
  * exercise exactly what users install.
  *
- *   npm test                       build first when dist/ or engine/ is missing
+ *   npm test                       build first when dist/ (or its engine assets) is missing
  *   NUCLEUS_TARBALL=x.tgz npm test test an existing tarball
  */
 
@@ -28,8 +28,8 @@ let status = 1;
 try {
   let tarball = process.env.NUCLEUS_TARBALL && resolve(process.env.NUCLEUS_TARBALL);
   if (!tarball) {
-    if (!existsSync(join(root, "dist", "index.js")) || !existsSync(join(root, "engine", "manifest.json"))) {
-      console.log("[test] dist/ or engine/ missing: building");
+    if (!existsSync(join(root, "dist", "index.js")) || !existsSync(join(root, "dist", "browser", "manifest.json"))) {
+      console.log("[test] dist/ or dist/browser/ missing: building");
       run(process.execPath, [join(root, "scripts", "build.mjs")], root);
     }
     run(npm, ["pack", "--silent", "--pack-destination", work], root);

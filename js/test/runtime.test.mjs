@@ -1,7 +1,7 @@
 /** The runtime: starts offline from local files, from the snapshot or without it, and falls back when the snapshot is bad. */
 
 import assert from "node:assert/strict";
-import { cpSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { consumerDir, runScript } from "./helpers/consumer.mjs";
@@ -34,10 +34,19 @@ test("NUCLEUS_NO_SNAPSHOT=1 starts normally (precompiled stdlib, wheel unpacked)
 test("a corrupt snapshot falls back to a normal start and says why", async () => {
   const copy = join(consumerDir, "node_modules", "nucleus-bad-snapshot");
   cpSync(join(consumerDir, "node_modules", "@onoal", "nucleus"), copy, { recursive: true });
-  writeFileSync(join(copy, "engine", "snapshot.bin"), Buffer.alloc(4096, 7));
+  writeFileSync(join(copy, "dist", "browser", "snapshot.bin"), Buffer.alloc(4096, 7));
   const r = await runScript(script(join(copy, "dist", "index.js")));
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout);
   assert.equal(info.startMode, "normal");
   assert.equal(typeof info.snapshotError, "string");
+});
+
+test("the engine files ship once, in dist/browser/, with the Pyodide version they fit", () => {
+  const pkg = join(consumerDir, "node_modules", "@onoal", "nucleus");
+  assert.equal(existsSync(join(pkg, "engine")), false);
+  const manifest = JSON.parse(readFileSync(join(pkg, "dist", "browser", "manifest.json"), "utf8"));
+  const pyodide = JSON.parse(readFileSync(join(consumerDir, "node_modules", "pyodide", "package.json"), "utf8"));
+  assert.equal(manifest.pyodide, pyodide.version);
+  for (const file of [manifest.wheel, manifest.stdlib, manifest.snapshot]) assert.ok(existsSync(join(pkg, "dist", "browser", file)), file);
 });

@@ -7,7 +7,12 @@
  *   python_stdlib.zip   the stdlib precompiled to bytecode (engine/), else Pyodide's own
  *   nucleus_ledger-<version>-py3-none-any.whl   the engine (engine/)
  *   snapshot.bin        a memory snapshot of a started engine (engine/, optional: start ~2× faster)
- *   manifest.json       which of these files the folder holds; the runtime reads it first
+ *   manifest.json       which of these files the folder holds, and the Pyodide version they fit;
+ *                       the runtime reads it first
+ *
+ * This folder is the package's only copy of the engine assets: the Node runtime reads the wheel, the
+ * stdlib and the snapshot from here too (src/runtime/node/assets.ts). engine/ is a build intermediate
+ * (kept so that `--js-only` can rebuild dist/) and is not shipped.
  *
  * Two modules differ from the Node bundle, swapped in by a plugin: runtime/select-host.ts becomes
  * runtime/browser/select-host.ts, and the `pyodide` package becomes runtime/browser/pyodide-loader.ts,
@@ -53,10 +58,13 @@ export async function bundleBrowser(root, version) {
   const engine = JSON.parse(readFileSync(manifestPath, "utf8"));
   const require = createRequire(import.meta.url);
   const pyodideDir = dirname(require.resolve("pyodide/package.json"));
-  const stdlib = engine.stdlib && engine.pyodide === require("pyodide/package.json").version ? engine.stdlib : null;
+  const pyodide = require("pyodide/package.json").version;
+  const stdlib = engine.stdlib && engine.pyodide === pyodide ? engine.stdlib : null;
   // The snapshot holds the stdlib's zip offsets: only valid with the very stdlib it was made with.
   const snapshot = stdlib && engine.snapshot && existsSync(join(engineDir, engine.snapshot)) ? "snapshot.bin" : null;
-  const manifest = { engineVersion: engine.engineVersion, wheel: engine.wheel, stdlib: "python_stdlib.zip", snapshot };
+  // `pyodide`: the version the folder's stdlib (precompiled, or Pyodide's own copied below) and snapshot
+  // fit; Node compares it with the installed `pyodide` before using them.
+  const manifest = { engineVersion: engine.engineVersion, wheel: engine.wheel, stdlib: "python_stdlib.zip", snapshot, pyodide };
 
   const common = {
     bundle: true,

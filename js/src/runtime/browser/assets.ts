@@ -18,6 +18,8 @@ export interface BrowserManifest {
   stdlib: string | null;
   /** File name of the memory snapshot of a started engine, or null to start normally (slower, smaller). */
   snapshot: string | null;
+  /** The Pyodide version the stdlib and snapshot fit (read by the Node runtime; the browser's Pyodide is the folder's own). */
+  pyodide?: string;
 }
 
 /** The file name of the worker script in the assets folder. */

@@ -1,6 +1,7 @@
 /**
  * Finds the runtime's files under Node.js: Pyodide's own directory (the installed `pyodide` package, never
- * a CDN) and this package's `engine/` folder (wheel, precompiled stdlib, snapshot, manifest).
+ * a CDN) and this package's `dist/browser/` folder, the one shipped home of the engine assets (wheel,
+ * precompiled stdlib, snapshot, manifest), which browsers are served too.
  * `NUCLEUS_NO_SNAPSHOT=1` in the environment skips the snapshot. Not public.
  */
 
@@ -11,23 +12,28 @@ import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../errors.js";
 import type { RuntimeAssets } from "../host.js";
 
-/** `engine/manifest.json`, written by scripts/build.mjs. */
+/** `dist/browser/manifest.json`, written by scripts/lib/browser.mjs. */
 export interface EngineManifest {
   /** Engine (and package) version. */
   engineVersion: string;
-  /** File name of the engine wheel in engine/. */
+  /** File name of the engine wheel in dist/browser/. */
   wheel: string;
-  /** File name of the precompiled stdlib in engine/, or null to use Pyodide's own. */
+  /** File name of the (precompiled) stdlib in dist/browser/, or null to use Pyodide's own. */
   stdlib: string | null;
-  /** File name of the memory snapshot in engine/, or null. Made with the stdlib above. */
+  /** File name of the memory snapshot in dist/browser/, or null. Made with the stdlib above. */
   snapshot?: string | null;
-  /** The Pyodide version the stdlib and snapshot were made with. */
-  pyodide: string;
+  /** The Pyodide version the stdlib and snapshot were made with (absent: treat them as unusable). */
+  pyodide?: string;
 }
 
 /** The package root: dist/.. (this code is bundled into dist/index.js and dist/index.cjs). */
 export function packageRoot(): string {
   return fileURLToPath(new URL("..", import.meta.url));
+}
+
+/** The folder that holds the engine assets: dist/browser/ (shared with the browser build). */
+export function engineDir(): string {
+  return join(packageRoot(), "dist", "browser");
 }
 
 /** The installed `pyodide` package's directory, with a trailing slash. */
@@ -44,13 +50,13 @@ export function pyodideVersion(): string {
 
 /** Reads the manifest and the wheel; throws `INVALID_CONFIG` naming the fix when the package is unbuilt. */
 export async function nodeAssets(): Promise<RuntimeAssets> {
-  const engineDir = join(packageRoot(), "engine");
+  const dir = engineDir();
   let manifest: EngineManifest;
   try {
-    manifest = JSON.parse(readFileSync(join(engineDir, "manifest.json"), "utf8")) as EngineManifest;
+    manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as EngineManifest;
   } catch {
     throw new ConfigError(
-      `the Nucleus engine bundle is missing (${join(engineDir, "manifest.json")}); ` +
+      `the Nucleus engine bundle is missing (${join(dir, "manifest.json")}); ` +
         "the package was not built: run `npm run build` in js/ (or reinstall @onoal/nucleus)",
     );
   }
@@ -58,11 +64,11 @@ export async function nodeAssets(): Promise<RuntimeAssets> {
   const installed = pyodideVersion();
   // A stdlib compiled for another Pyodide would fail to import; fall back to Pyodide's own.
   const stdLibURL =
-    manifest.stdlib !== null && manifest.pyodide === installed ? join(engineDir, manifest.stdlib) : undefined;
+    manifest.stdlib !== null && manifest.pyodide === installed ? join(dir, manifest.stdlib) : undefined;
   // The snapshot holds zipimport's offsets into that stdlib, so it is only valid together with it.
   const useSnapshot = stdLibURL !== undefined && manifest.snapshot && !process.env["NUCLEUS_NO_SNAPSHOT"];
-  const snapshot = useSnapshot ? readOptional(join(engineDir, manifest.snapshot as string)) : undefined;
-  const wheel = new Uint8Array(readFileSync(join(engineDir, manifest.wheel)));
+  const snapshot = useSnapshot ? readOptional(join(dir, manifest.snapshot as string)) : undefined;
+  const wheel = new Uint8Array(readFileSync(join(dir, manifest.wheel)));
   return { indexURL, stdLibURL, snapshot, wheel, engineVersion: manifest.engineVersion };
 }
 
