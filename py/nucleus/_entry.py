@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A chained record. ``record_json`` is the record's canonical RFC 8785 text: the source of truth."""
+class Entry(NamedTuple):
+    """A chained record. ``record_json`` is the record's canonical RFC 8785 text: the source of truth.
+
+    Immutable. A NamedTuple rather than a frozen dataclass: appends build one per record, and a frozen
+    dataclass costs about four times as much to create (1.9 vs 0.5 us here)."""
 
     seq: int
     hash: str

@@ -17,11 +17,13 @@ MAX_ID_LENGTH = 256
 MAX_STREAM_LENGTH = 128
 MAX_RECORD_BYTES = 1024 * 1024
 RECORD_FIELDS = ("id", "stream", "timestamp", "payload", "meta")
+_FIELD_SET = frozenset(RECORD_FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PreparedRecord:
-    """A validated record: its fields and its canonical bytes, ready to be hashed."""
+    """A validated record: its fields and its canonical bytes, ready to be hashed. Internal and short-lived, so
+    not frozen: a frozen dataclass costs four times as much to create, once per appended record."""
 
     id: str
     stream: str
@@ -65,8 +67,8 @@ def prepare_record(
     ``json_decoded``: the record is straight from ``json.loads`` (see ``canonical_pair``)."""
     if type(record) is not dict:
         raise ValidationError(f"a record must be an object, got {_name(record)}")
-    extra = [k for k in record if k not in RECORD_FIELDS]
-    if extra:
+    if not record.keys() <= _FIELD_SET:
+        extra = [k for k in record if k not in _FIELD_SET]
         raise ValidationError(
             f"record has unknown field(s) {', '.join(map(repr, extra))}; allowed: {', '.join(RECORD_FIELDS)}",
             details={"fields": [str(k) for k in extra]},

@@ -120,7 +120,7 @@ def _check_rollback(s: Storage, entries: list[Entry]) -> None:
     tip = entries[-1]
     fresh = _chain([_record(90), _record(91), _record(92)], tip.seq + 1, tip.hash)
     # The third entry reuses a stored hash: the whole batch must fail and leave no trace.
-    reused_hash = replace(fresh[2], hash=entries[0].hash)
+    reused_hash = fresh[2]._replace(hash=entries[0].hash)
     _expect("STORAGE_ERROR", lambda: s.append([fresh[0], fresh[1], reused_hash]), "a batch reusing a stored hash")
     assert _snapshot(s) == before, "a failed batch left a trace (rollback must undo every entry of the batch)"
     assert s.get(fresh[0].hash) is None, "an entry of a failed batch is readable"
@@ -129,7 +129,7 @@ def _check_rollback(s: Storage, entries: list[Entry]) -> None:
     _expect("STORAGE_ERROR", lambda: s.append(clash), "an entry whose seq exists already")
     assert _snapshot(s) == before, "a refused entry with an existing seq left a trace"
     # The same hash twice inside one batch.
-    twice = [fresh[0], replace(fresh[1], hash=fresh[0].hash)]
+    twice = [fresh[0], fresh[1]._replace(hash=fresh[0].hash)]
     _expect("STORAGE_ERROR", lambda: s.append(twice), "a batch holding one hash twice")
     assert _snapshot(s) == before, "a batch holding one hash twice left a trace"
 
