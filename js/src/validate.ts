@@ -5,44 +5,52 @@
  */
 
 import { ArgumentError, ContextError, ValidationError } from "./errors.js";
-import { describe, findJsonProblem, isPlainObject, type JsonObject } from "./json.js";
+import { describe, findJsonProblem, isJsonValue, isPlainObject, type JsonObject } from "./json.js";
 
 const RECORD_SHAPE = "{ id: string, stream: string, timestamp?: number, payload: object | array, meta?: object }";
 
-/** Checks one record; returns it as JSON (top-level `timestamp`/`meta` that are undefined are left out). */
-export function checkRecord(record: unknown, where = "record"): JsonObject {
+/**
+ * Checks one record; returns a shallow copy as JSON (top-level `timestamp`/`meta` that are undefined are
+ * left out): the copy is what is checked and sent. `index` is its place in a batch, for messages
+ * (`records[3].id must be ...`); the message text is only built when a check fails.
+ */
+export function checkRecord(record: unknown, index?: number): JsonObject {
+  const where = (): string => (index === undefined ? "record" : `records[${index}]`);
   if (!isPlainObject(record)) {
-    throw new ValidationError(`${where} must be an object ${RECORD_SHAPE}, got ${describe(record)}`);
+    throw new ValidationError(`${where()} must be an object ${RECORD_SHAPE}, got ${describe(record)}`);
   }
-  for (const key of ["id", "stream"] as const) {
-    const value = record[key];
-    if (typeof value !== "string" || value === "") {
-      throw new ValidationError(`${where}.${key} must be a non-empty string, got ${describe(value)}`, { field: key });
-    }
-  }
-  const ts = record["timestamp"];
+  const { id, stream, timestamp: ts, payload, meta } = record;
+  if (typeof id !== "string" || id === "") throw fieldError(where(), "id", id);
+  if (typeof stream !== "string" || stream === "") throw fieldError(where(), "stream", stream);
   if (ts !== undefined && (typeof ts !== "number" || !Number.isSafeInteger(ts))) {
     throw new ValidationError(
-      `${where}.timestamp must be an integer number of ms since the epoch (or left out to use the current time), got ${describe(ts)}`,
+      `${where()}.timestamp must be an integer number of ms since the epoch (or left out to use the current time), got ${describe(ts)}`,
       { field: "timestamp" },
     );
   }
-  const payload = record["payload"];
   if (!isPlainObject(payload) && !Array.isArray(payload)) {
-    throw new ValidationError(`${where}.payload must be a JSON object or array, got ${describe(payload)}`, { field: "payload" });
+    throw new ValidationError(`${where()}.payload must be a JSON object or array, got ${describe(payload)}`, { field: "payload" });
   }
-  const meta = record["meta"];
   if (meta !== undefined && !isPlainObject(meta)) {
-    throw new ValidationError(`${where}.meta must be a JSON object when given, got ${describe(meta)}`, { field: "meta" });
+    throw new ValidationError(`${where()}.meta must be a JSON object when given, got ${describe(meta)}`, { field: "meta" });
   }
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(record)) {
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = record[key];
     if (value === undefined && (key === "timestamp" || key === "meta")) continue;
     out[key] = value;
   }
-  const problem = findJsonProblem(out, where);
-  if (problem) throw new ValidationError(`${problem.path} ${problem.problem}`, { path: problem.path });
+  if (!isJsonValue(out)) {
+    const problem = findJsonProblem(out, where());
+    if (problem) throw new ValidationError(`${problem.path} ${problem.problem}`, { path: problem.path });
+  }
   return out as JsonObject;
+}
+
+function fieldError(where: string, key: "id" | "stream", value: unknown): ValidationError {
+  return new ValidationError(`${where}.${key} must be a non-empty string, got ${describe(value)}`, { field: key });
 }
 
 /** Checks a batch: an array of records. */
@@ -50,7 +58,9 @@ export function checkRecords(records: unknown): JsonObject[] {
   if (!Array.isArray(records)) {
     throw new ValidationError(`appendBatch takes an array of records ${RECORD_SHAPE}[], got ${describe(records)}`);
   }
-  return records.map((r, i) => checkRecord(r, `records[${i}]`));
+  const out = new Array<JsonObject>(records.length);
+  for (let i = 0; i < records.length; i++) out[i] = checkRecord(records[i], i);
+  return out;
 }
 
 /** Checks an optional context's shape; the engine checks its content. */

@@ -6,6 +6,7 @@
  */
 
 import { loadPyodide, type PyodideAPI } from "pyodide";
+import type { PyProxy } from "pyodide/ffi";
 import { ConfigError, StorageError } from "../errors.js";
 import { errorFromCode } from "../error-map.js";
 import type { JsonObject, JsonValue } from "../json.js";
@@ -14,8 +15,20 @@ import type { BridgeResponse, EngineVersion } from "./bridge-types.js";
 import type { Host } from "./host.js";
 import { selectHost } from "./select-host.js";
 
-/** The bridge function: JSON text in, JSON text out. */
-type HandleRequest = (request: string) => string;
+/** The bridge function: JSON text in (a string, or its UTF-8 bytes), JSON text out. */
+type HandleRequest = (request: string | Uint8Array) => string;
+
+/**
+ * Requests longer than this go to Python as UTF-8 bytes: Pyodide builds a Python `str` from a JS string
+ * character by character (~16 ms for a 10,000-record batch, 1.8 MB), while `TextEncoder` plus one copy
+ * of the bytes takes ~2 ms; with `json.loads`, which takes either, a batch's request costs 7–14 ms less.
+ * Short requests stay strings (a few µs cheaper).
+ */
+const BYTES_ABOVE = 1024;
+
+/** A callable Python object seen from JS. */
+type PyProxyCallable = PyProxy & ((...args: unknown[]) => unknown);
+const encoder = new TextEncoder();
 
 /** A loaded runtime. */
 export interface Runtime {
@@ -82,7 +95,7 @@ async function load(host: Host): Promise<Runtime> {
   stage("wheel");
   host.prepare(pyodide);
   const bridge = pyodide.pyimport("nucleus._bridge") as { handle_request: HandleRequest };
-  const handle = bridge.handle_request;
+  const handle = bridgeHandle(pyodide, bridge.handle_request);
   stage("engine");
 
   const call = (op: string, ledger: number | undefined, args?: JsonObject): JsonValue =>
@@ -99,8 +112,19 @@ async function load(host: Host): Promise<Runtime> {
   return { host, pyodide, engine, start, timings, call };
 }
 
+/**
+ * The bridge function taking JSON text, sent as UTF-8 bytes above {@link BYTES_ABOVE} characters.
+ * `JSON.stringify` never emits a lone surrogate (it escapes them), so the encoding loses nothing.
+ */
+function bridgeHandle(pyodide: PyodideAPI, handleText: HandleRequest): (request: string) => string {
+  const wrap = pyodide.runPython("lambda handle: lambda data: handle(data.to_bytes())") as PyProxyCallable;
+  const fromBytes = wrap(handleText) as HandleRequest;
+  wrap.destroy();
+  return (request) => (request.length > BYTES_ABOVE ? fromBytes(encoder.encode(request)) : handleText(request));
+}
+
 /** Sends one request through the bridge. Python exceptions (a bug) become `STORAGE_ERROR`. */
-function send(handle: HandleRequest, op: string, ledger: number | undefined, args?: JsonObject): JsonValue {
+function send(handle: (request: string) => string, op: string, ledger: number | undefined, args?: JsonObject): JsonValue {
   const request: Record<string, JsonValue> = { op };
   if (ledger !== undefined) request["ledger"] = ledger;
   if (args !== undefined) request["args"] = args;
