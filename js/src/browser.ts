@@ -1,7 +1,7 @@
 /**
  * `@onoal/nucleus` for browsers (the package's `browser` export, dist/browser/nucleus.js): the same API
- * as src/index.ts, with a `createLedger` that understands `assetsURL` and `worker`. Ledgers live in
- * memory. This file only re-exports.
+ * as src/index.ts, with a `createLedger` (and a `ledgerBuilder`) that understands `assetsURL` and
+ * `worker`. Ledgers live in memory. This file only re-exports.
  *
  * @example
  * import { createLedger } from "@onoal/nucleus";
@@ -10,3 +10,4 @@
 
 export * from "./index.js";
 export { createLedger } from "./runtime/browser/create-ledger.js";
+export { LedgerBuilder, ledgerBuilder } from "./runtime/browser/builder.js";

@@ -23,6 +23,8 @@ export class LedgerBuilder {
   #owner: string | undefined;
   readonly #modules: ModuleConfig[] = [];
   #options: LedgerOptions = {};
+  #assetsURL: string | URL | undefined;
+  #worker: boolean | undefined;
 
   /** @param id - the ledger id */
   constructor(id: string) {
@@ -90,6 +92,24 @@ export class LedgerBuilder {
     return this;
   }
 
+  /**
+   * Browser only: the folder the runtime's files are served from (`assetsURL`, docs/BROWSER.md).
+   * Ignored under Node.js.
+   */
+  withAssetsURL(assetsURL: string | URL): this {
+    this.#assetsURL = assetsURL;
+    return this;
+  }
+
+  /**
+   * Browser only: runs the engine in a Web Worker (`worker`, docs/BROWSER.md). Under Node.js
+   * `withWorker()` makes `build()` reject with `INVALID_CONFIG`.
+   */
+  withWorker(enabled = true): this {
+    this.#worker = enabled;
+    return this;
+  }
+
   /** The configuration assembled so far. */
   buildConfig(): LedgerConfig {
     const config: LedgerConfig = { id: this.#id, modules: [...this.#modules] };
@@ -98,10 +118,15 @@ export class LedgerBuilder {
     if (this.#acl) config.acl = this.#acl;
     if (this.#owner !== undefined) config.owner = this.#owner;
     if (Object.keys(this.#options).length > 0) config.options = { ...this.#options };
+    if (this.#assetsURL !== undefined) config.assetsURL = this.#assetsURL;
+    if (this.#worker !== undefined) config.worker = this.#worker;
     return config;
   }
 
-  /** Opens the ledger: `createLedger(this.buildConfig())`. */
+  /**
+   * Opens the ledger: `createLedger(this.buildConfig())`, with the `createLedger` of the platform's
+   * build (in a browser, the one that honours `assetsURL` and `worker`).
+   */
   build(): Promise<Ledger> {
     return createLedger(this.buildConfig());
   }

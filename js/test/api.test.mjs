@@ -209,6 +209,19 @@ test("context helpers", () => {
   assert.throws(() => nucleus.validateContext({ requesterOid: "oid:onoal:human:a", timestamp: Date.now() + 3_600_000 }), (e) => e.code === "INVALID_CONTEXT");
 });
 
+test("builder passes the browser options through: withAssetsURL, withWorker", async () => {
+  const builder = nucleus.ledgerBuilder("opts").withAssetsURL("/nucleus/").withWorker();
+  assert.deepEqual(builder.buildConfig(), { id: "opts", modules: [], assetsURL: "/nucleus/", worker: true });
+  // under Node.js worker mode is refused, which shows build() hands `worker` to createLedger
+  await rejectsWith(builder.build(), "INVALID_CONFIG", nucleus.ConfigError);
+  await rejectsWith(nucleus.ledgerBuilder("opts").withAssetsURL(42).build(), "INVALID_CONFIG", nucleus.ConfigError);
+  // assetsURL is ignored under Node.js, and withWorker(false) is the default
+  const ledger = await nucleus.ledgerBuilder("opts").withAssetsURL(new URL("https://example.invalid/x/")).withWorker(false).build();
+  await ledger.append(rec("a", 0));
+  assert.equal(await ledger.length(), 1);
+  await ledger.close();
+});
+
 test("builder and error table", async () => {
   const ledger = await nucleus.ledgerBuilder("built").withWasmBackend().withModule(nucleus.proofModule()).withMaxEntries(1).build();
   await ledger.append(rec("a", 0));

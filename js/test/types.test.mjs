@@ -20,14 +20,15 @@ try { await ledger.verify({ checkpoint: cp }); } catch (e) {
   if (e instanceof NucleusError) { const c: ErrorCode = e.code; void c; }
 }
 const built: Ledger = await ledgerBuilder("b").withModules([proofModule(), assetModule({ stream: "x" })]).withStorage(inMemoryStorage()).build();
+const browserish: LedgerConfig = ledgerBuilder("w").withAssetsURL("/nucleus/").withAssetsURL(new URL("https://x.test/n/")).withWorker(false).buildConfig();
 const st: StorageConfig = autoStorage();
 // @ts-expect-error: a number id is a type error
 await ledger.append({ id: 1, stream: "s", payload: {} });
-void got; void page; void built; void st;
+void got; void page; void built; void st; void browserish;
 await ledger.close();
 `;
 const names = "createLedger, sqliteStorage, inMemoryStorage, autoStorage, createContext, ledgerBuilder, proofModule, assetModule, ChainIntegrityError, NucleusError";
-const types = "Ledger, NewRecord, LedgerRecord, QueryResult, Checkpoint, ChainBreakKind, ErrorCode, StorageConfig";
+const types = "Ledger, LedgerConfig, NewRecord, LedgerRecord, QueryResult, Checkpoint, ChainBreakKind, ErrorCode, StorageConfig";
 
 test("ESM and CommonJS TypeScript consumers type-check with tsc --noEmit (strict)", () => {
   const dir = join(consumerDir, "ts");
