@@ -264,6 +264,7 @@ def test_bad_paths(path):
     raises_code("INVALID_CONFIG", lambda: nucleus.SqliteStorage(path))
 
 
+@pytest.mark.host_only  # mounts a tmpfs (a `mount` subprocess, as root)
 @pytest.mark.parametrize("lock", [True, False])
 def test_a_read_only_directory(tmp_path: Path, lock: bool):
     """A read-only file system (tmpfs mounted ro): ``chmod`` does not stop root, who runs CI; a mount does."""
@@ -277,6 +278,7 @@ def test_a_read_only_directory(tmp_path: Path, lock: bool):
         assert list(ro.iterdir()) == []
 
 
+@pytest.mark.host_only  # mounts a tmpfs (a `mount` subprocess, as root)
 @pytest.mark.parametrize("lock", [True, False])
 def test_an_existing_ledger_on_a_read_only_mount(tmp_path: Path, lock: bool):
     src = tmp_path / "src"

@@ -1,4 +1,7 @@
-"""The ledger file lock: one opener at a time, across threads and processes, with stale-lock recovery."""
+"""The ledger file lock: one opener at a time, across threads and processes, with stale-lock recovery.
+
+``lock=True`` is explicit: the default is off under Emscripten, where the JS host holds the lock.
+"""
 
 from __future__ import annotations
 
@@ -44,11 +47,13 @@ def _dead_pid() -> int:
 
 def test_a_second_opener_in_the_same_process(tmp_path: Path):
     db = tmp_path / "ledger.db"
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as first:
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)) as first:
         first.append(rec(0))
         before = file_state(db)
         err = raises_code(
-            "LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)), nucleus.LedgerLocked
+            "LEDGER_LOCKED",
+            lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)),
+            nucleus.LedgerLocked,
         )
         assert f"process {os.getpid()}" in err.message
         assert err.details["holder"]["pid"] == os.getpid()
@@ -56,15 +61,16 @@ def test_a_second_opener_in_the_same_process(tmp_path: Path):
         first.append(rec(1))  # the refused opener did not take the lock away
         assert json.loads(lock_path(db).read_text())["pid"] == os.getpid()
     assert not lock_path(db).exists()
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as again:
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)) as again:
         assert len(again) == 2
 
 
+@pytest.mark.host_only  # starts a Python process
 def test_a_second_opener_in_another_process(tmp_path: Path):
     db = tmp_path / "ledger.db"
     child = _spawn_holder(db)
     try:
-        err = raises_code("LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)))
+        err = raises_code("LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)))
         assert f"process {child.pid}" in err.message and err.details["holder"]["pid"] == child.pid
         assert err.details["holder"]["tool"] == "nucleus-py"
     finally:
@@ -72,17 +78,18 @@ def test_a_second_opener_in_another_process(tmp_path: Path):
         child.stdin.close()
         assert child.wait(timeout=30) == 0
     assert not lock_path(db).exists()
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)) as lg:
         assert lg.get_by_id("child") is not None
 
 
+@pytest.mark.host_only  # starts and kills a Python process
 def test_the_lock_of_a_killed_process_is_recovered(tmp_path: Path):
     db = tmp_path / "ledger.db"
     child = _spawn_holder(db)
     child.kill()  # no atexit, no close: the lock file stays behind
     child.wait(timeout=30)
     assert json.loads(lock_path(db).read_text())["pid"] == child.pid
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)) as lg:
         assert lg.get_by_id("child") is not None  # its committed append survived the kill
         assert json.loads(lock_path(db).read_text())["pid"] == os.getpid()
         lg.append({"id": "after", "stream": "s", "payload": {}})
@@ -94,27 +101,30 @@ def _write_lock(db: Path, **holder) -> None:
     lock_path(db).write_text(json.dumps(info))
 
 
+@pytest.mark.host_only  # starts a process for a dead pid; staleness is os.kill-based
 def test_a_stale_lock_with_a_dead_pid_is_recovered(tmp_path: Path):
     db = tmp_path / "ledger.db"
     _write_lock(db, pid=_dead_pid())
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)) as lg:
         lg.append(rec(0))
         assert json.loads(lock_path(db).read_text())["pid"] == os.getpid()
 
 
+@pytest.mark.host_only  # staleness is os.kill-based; Emscripten has no processes
 def test_a_live_pid_on_this_host_holds(tmp_path: Path):
     db = tmp_path / "ledger.db"
     _write_lock(db, pid=1)  # init is always alive
-    err = raises_code("LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)))
+    err = raises_code("LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)))
     assert "process 1 " in err.message
     assert json.loads(lock_path(db).read_text())["pid"] == 1  # not stolen
     assert not db.exists()
 
 
+@pytest.mark.host_only  # starts a process for a dead pid
 def test_a_lock_from_another_host_is_never_stolen(tmp_path: Path):
     db = tmp_path / "ledger.db"
     _write_lock(db, pid=_dead_pid(), hostname="elsewhere.example")
-    err = raises_code("LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)))
+    err = raises_code("LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)))
     assert "elsewhere.example" in err.message and str(lock_path(db)) in err.message  # says what to delete
 
 
@@ -126,10 +136,18 @@ def test_an_empty_lock_file(tmp_path: Path, age: int, code: str | None):
     old = time.time() - age
     os.utime(lock_path(db), (old, old))
     if code:
-        raises_code(code, lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)))
+        raises_code(code, lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)))
     else:
-        nucleus.Ledger.open("test", nucleus.SqliteStorage(db)).close()
+        nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)).close()
         assert not lock_path(db).exists()
+
+
+def test_the_default_locks_except_under_emscripten(tmp_path: Path):
+    """Under Emscripten (Pyodide) the JS host holds the lock (js/src/runtime/node/lock.ts), so the engine does not."""
+    db = tmp_path / "ledger.db"
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)):
+        assert lock_path(db).exists() is (sys.platform != "emscripten")
+    assert not lock_path(db).exists()
 
 
 def test_lock_false_skips_the_lock_file(tmp_path: Path):
@@ -141,7 +159,7 @@ def test_lock_false_skips_the_lock_file(tmp_path: Path):
 
 def test_failed_opens_release_the_lock(tmp_path: Path):
     db = tmp_path / "ledger.db"
-    nucleus.Ledger.open("other", nucleus.SqliteStorage(db)).close()
-    raises_code("LEDGER_MISMATCH", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)))
+    nucleus.Ledger.open("other", nucleus.SqliteStorage(db, lock=True)).close()
+    raises_code("LEDGER_MISMATCH", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=True)))
     assert not lock_path(db).exists()
-    nucleus.Ledger.open("other", nucleus.SqliteStorage(db)).close()
+    nucleus.Ledger.open("other", nucleus.SqliteStorage(db, lock=True)).close()

@@ -10,10 +10,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PYODIDE = ROOT / "js" / "node_modules" / "pyodide"
 
 
+@pytest.mark.host_only  # starts Node, which starts Pyodide
 def test_engine_runs_inside_pyodide(tmp_path: Path) -> None:
     assert shutil.which("node"), "Node.js is needed to run Pyodide"
     assert (PYODIDE / "pyodide.js").exists(), f"{PYODIDE} is missing: run `npm ci` in js/"

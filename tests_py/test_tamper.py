@@ -145,6 +145,7 @@ def test_tampered_file_refuses_to_open(tmp_path: Path, case: str):
     assert file_state(db)["db"] == before["db"]  # and wrote nothing to it
 
 
+@pytest.mark.host_only  # a second connection edits the file under the open ledger (EXCLUSIVE in Emscripten)
 @pytest.mark.parametrize("case", list(TAMPERS))
 def test_tampering_under_an_open_ledger_is_found_by_verify_storage(tmp_path: Path, case: str):
     tamper, seq, kind = TAMPERS[case]
@@ -193,6 +194,7 @@ def test_truncation_is_caught_against_a_kept_checkpoint(tmp_path: Path):
     assert not lock_path(db).exists()
 
 
+@pytest.mark.host_only  # a second connection edits the file under the open ledger (EXCLUSIVE in Emscripten)
 def test_truncation_under_an_open_ledger_is_caught_without_a_checkpoint(tmp_path: Path):
     db = tmp_path / "ledger.db"
     with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
