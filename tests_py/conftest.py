@@ -12,6 +12,7 @@ if str(ROOT / "py") not in sys.path:
     sys.path.insert(0, str(ROOT / "py"))
 
 import nucleus  # noqa: E402
+from support import PYODIDE_SUMMARY  # noqa: E402
 
 BACKENDS = ["memory", "sqlite"]
 
@@ -38,3 +39,11 @@ def ledger(make_storage):
     """An open, empty ledger ``test`` on each backend, closed after the test."""
     with nucleus.Ledger.open("test", make_storage()) as lg:
         yield lg
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """Show the closing line of the suite's run inside Pyodide, when test_pyodide_pytest.py ran it."""
+    summary = config.stash.get(PYODIDE_SUMMARY, None)
+    if summary is not None:
+        terminalreporter.write_sep("-", "the same suite inside Pyodide (tests_py/pyodide/run_pytest.mjs)")
+        terminalreporter.write_line(f"pyodide: {summary}")

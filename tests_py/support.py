@@ -15,6 +15,8 @@ import pytest
 import nucleus
 
 T0 = 1_700_000_000_000
+# The closing line of the pytest run inside Pyodide (test_pyodide_pytest.py), shown in this run's summary.
+PYODIDE_SUMMARY = pytest.StashKey[str]()
 
 
 def rec(i: int, stream: str = "events", ts: int | None = None, **payload: Any) -> dict[str, Any]:

@@ -1,0 +1,60 @@
+// Runs the pytest suite (tests_py) inside real Pyodide (CPython 3.14 on WebAssembly) under Node.
+// Installs the pure-Python wheels in <wheel dir> (pytest, hypothesis, rfc8785 and their dependencies; see
+// requirements.txt beside this file) by unpacking them into site-packages, as the npm package installs the
+// engine: nothing is loaded by name. The repository is mounted (NODEFS) at its own host path, so the tests
+// read the real py/nucleus, vectors/ and fixtures; tmp_path lives on a NODEFS mount of <host temp dir>, the
+// file system the engine's SQLite uses under Node. Prints pytest's own output; exits with pytest's code.
+// Usage: node tests_py/pyodide/run_pytest.mjs <pyodide package dir> <wheel dir> <host temp dir> [pytest args...]
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const [pyodideDir, wheelDir, hostTmp, ...pytestArgs] = process.argv.slice(2);
+if (!pyodideDir || !wheelDir || !hostTmp) {
+  console.error("usage: node run_pytest.mjs <pyodide package dir> <wheel dir> <host temp dir> [pytest args...]");
+  process.exit(2);
+}
+const require = createRequire(import.meta.url);
+const { loadPyodide } = require(path.join(path.resolve(pyodideDir), "pyodide.js"));
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const pyodide = await loadPyodide({
+  indexURL: path.resolve(pyodideDir) + path.sep,
+  packages: [],
+});
+// pytest's own output, byte for byte (the default handlers split it into lines).
+pyodide.setStdout({ write: (buf) => fs.writeSync(1, buf) });
+pyodide.setStderr({ write: (buf) => fs.writeSync(2, buf) });
+const sitePackages = String(pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']"));
+const wheels = fs.readdirSync(wheelDir).filter((name) => name.endsWith(".whl"));
+if (wheels.length === 0) {
+  console.error(`no wheels in ${wheelDir}`);
+  process.exit(2);
+}
+for (const name of wheels) {
+  pyodide.unpackArchive(new Uint8Array(fs.readFileSync(path.join(wheelDir, name))), "wheel", {
+    extractDir: sitePackages,
+  });
+}
+
+// As in the npm package (js/src/runtime/node): route Python's os.fsync on a NODEFS file to the host.
+const nodefs = pyodide.FS.filesystems.NODEFS;
+nodefs.stream_ops.fsync = (stream) => fs.fsyncSync(stream.nfd);
+const mount = (hostDir, pyDir) => {
+  pyodide.FS.mkdirTree(pyDir);
+  pyodide.FS.mount(nodefs, { root: hostDir }, pyDir);
+};
+mount(repo, repo);
+mount(path.resolve(hostTmp), "/mnt/tmp");
+
+pyodide.globals.set("ROOT", repo);
+pyodide.globals.set("ARGS", pyodide.toPy(pytestArgs));
+const code = pyodide.runPython(`
+import os, sys
+sys.dont_write_bytecode = True  # no Pyodide .pyc files in the host repository
+os.chdir(ROOT)
+import pytest
+int(pytest.main([*ARGS, "--basetemp=/mnt/tmp/pytest", "-p", "no:cacheprovider"]))
+`);
+process.exit(code);
