@@ -12,7 +12,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import __version__
+from . import __version__, _json
 from ._checkpoint import Checkpoint
 from ._context import parse_context
 from ._errors import (
@@ -250,7 +250,7 @@ def _dispatch(request: Any) -> Any:
 def handle_request(text: str) -> str:
     """Run one bridge request (JSON text); the JSON response text. Never raises."""
     try:
-        request = json.loads(text)
+        request = _json.loads(text)
         result: dict[str, Any] = {"ok": True, "result": _dispatch(request)}
     except NucleusError as err:
         result = {"ok": False, "error": err.to_json()}

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from . import _json
 from ._entry import Entry
 from ._errors import ArgumentError, LedgerMismatch, NucleusError
 from ._hashing import FORMAT_VERSION
@@ -34,7 +35,7 @@ def export_lines(ledger_id: str, size: int, entries: Iterable[Entry]) -> Iterato
 
 def _parse_line(line: str, number: int) -> Any:
     try:
-        return json.loads(line)
+        return _json.loads(line)
     except ValueError as err:
         raise ArgumentError(f"export line {number}: not JSON ({err})", details={"line": number}) from None
 
