@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple
+
+from . import _json
+from ._errors import StorageError
 
 
 class Entry(NamedTuple):
@@ -23,7 +25,14 @@ class Entry(NamedTuple):
     @property
     def record(self) -> dict[str, Any]:
         """A fresh copy of the record as plain data."""
-        return json.loads(self.record_json)
+        try:
+            # Guarded parse: a forged file can hold a chain-consistent record nested deep enough to crash Pyodide.
+            return _json.loads(self.record_json)
+        except ValueError as err:
+            raise StorageError(
+                f"entry {self.seq}: the stored record cannot be read ({err})",
+                details={"seq": self.seq, "reason": "corrupt"},
+            ) from None
 
     def to_json(self) -> dict[str, Any]:
         """``{seq, hash, prevHash, record}`` as it crosses to JavaScript."""
