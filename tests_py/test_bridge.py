@@ -293,3 +293,16 @@ def test_file_ops_refuse_bad_paths(tmp_path: Path):
         assert error(op)["code"] == "INVALID_ARGUMENT"
     assert error("verifyFile", path=str(junk), limit=0)["code"] == "INVALID_ARGUMENT"
     assert error("verifyFile", path=str(junk), **{"from": {"size": 1}})["code"] == "INVALID_ARGUMENT"
+
+
+def test_requests_as_utf8_bytes(handle: int):
+    # The TypeScript host sends large requests as UTF-8 bytes (cheaper than building a Python str).
+    records = [rec(i) | {"payload": {"text": "ünïcødé ✓ 😀", "i": i}} for i in range(300)]
+    request = json.dumps({"op": "appendBatch", "ledger": handle, "args": {"records": records}}).encode("utf-8")
+    response = json.loads(handle_request(request))
+    assert response["ok"] is True and len(response["result"]) == 300
+    assert ok("getById", handle, id=records[7]["id"])["payload"]["text"] == "ünïcødé ✓ 😀"
+    for bad in (b"\xff\xfe", b"[" * 300 + b"]" * 300):
+        response = json.loads(handle_request(bad))
+        assert response["error"]["code"] == "INVALID_ARGUMENT"
+    assert ok("length", handle) == 300  # refused requests wrote nothing

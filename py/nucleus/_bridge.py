@@ -247,8 +247,9 @@ def _dispatch(request: Any) -> Any:
     return fn(ledger, args, handle)
 
 
-def handle_request(text: str) -> str:
-    """Run one bridge request (JSON text); the JSON response text. Never raises."""
+def handle_request(text: str | bytes) -> str:
+    """Run one bridge request (JSON text, or its UTF-8 bytes as the TypeScript host sends large ones); the
+    JSON response text. Never raises."""
     try:
         request = _json.loads(text)
         result: dict[str, Any] = {"ok": True, "result": _dispatch(request)}

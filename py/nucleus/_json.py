@@ -55,11 +55,18 @@ def nesting_depth(text: str) -> int:
     return passes + max(map(operator.sub, itertools.accumulate(steps), itertools.count(1)), default=0)
 
 
-def loads(text: str) -> Any:
-    """``json.loads(text)``, but ``NestingError`` (a ``ValueError``) for text nested deeper than
-    ``MAX_PARSE_DEPTH``. Text with fewer brackets than that is not scanned."""
-    if text.count("[") + text.count("{") > MAX_PARSE_DEPTH:
-        depth = nesting_depth(text)
-        if depth > MAX_PARSE_DEPTH:
-            raise NestingError(f"nesting {depth} levels deep (at most {MAX_PARSE_DEPTH} are parsed)")
+def loads(text: str | bytes) -> Any:
+    """``json.loads(text)`` (text or its UTF-8 bytes), but ``NestingError`` (a ``ValueError``) for text nested
+    deeper than ``MAX_PARSE_DEPTH``. Text with fewer brackets than that is not scanned."""
+    if isinstance(text, (bytes, bytearray)):
+        if text.count(b"[") + text.count(b"{") > MAX_PARSE_DEPTH:
+            _check_depth(text.decode("utf-8"))  # a UnicodeDecodeError is a ValueError too
+    elif text.count("[") + text.count("{") > MAX_PARSE_DEPTH:
+        _check_depth(text)
     return json.loads(text)
+
+
+def _check_depth(text: str) -> None:
+    depth = nesting_depth(text)
+    if depth > MAX_PARSE_DEPTH:
+        raise NestingError(f"nesting {depth} levels deep (at most {MAX_PARSE_DEPTH} are parsed)")
