@@ -31,6 +31,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 from static_server import StaticServer  # noqa: E402
 
@@ -38,16 +39,6 @@ import common  # noqa: E402
 from common import Result, median, result  # noqa: E402
 
 BUILD = ROOT / "js" / "dist" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 120_000
 
 # Targets of issue 4 (ms): first append resolved within 2.5 s of navigation, on localhost.

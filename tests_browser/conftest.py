@@ -19,22 +19,13 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from static_server import StaticServer  # noqa: E402
 
 BUILD = ROOT / "js" / "dist" / "browser"
 PAGES = Path(__file__).resolve().parent / "pages"
 PLAYGROUND = ROOT / "web" / "playground"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LOAD_TIMEOUT_MS = 60_000
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
 

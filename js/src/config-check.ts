@@ -7,6 +7,7 @@ import { ConfigError, StorageUnsupportedError } from "./errors.js";
 import { describe, findJsonProblem, isPlainObject, type JsonObject } from "./json.js";
 import { isNode } from "./runtime/platform.js";
 import { checkSqlitePath } from "./storage.js";
+import { closest } from "./suggest.js";
 import type { LedgerConfig, SqliteStorageConfig } from "./types/config.js";
 
 const CONFIG_KEYS = ["id", "backend", "modules", "options", "storage", "acl", "owner", "checkpoint", "assetsURL", "worker"];
@@ -104,27 +105,4 @@ function checkStorage(storage: unknown): CheckedConfig["storage"] {
     default:
       throw new ConfigError(`storage.type must be "none", "sqlite" or "postgres", got ${describe(storage["type"])}`);
   }
-}
-
-/** The candidate within edit distance 2 of `word`, if any. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }

@@ -4,6 +4,8 @@
  * {@link UsageError} (exit status 2) that names the flag and, when close, the one that was meant.
  */
 
+import { closest } from "../suggest.js";
+
 /** One flag of a command. */
 export interface FlagSpec {
   /** `"string"` takes a value; `"boolean"` does not. */
@@ -150,27 +152,4 @@ export function jsonFlag(parsed: Parsed, name: string, command: string): unknown
   } catch (err) {
     throw new UsageError(`--${name} is not valid JSON (${(err as Error).message}): ${v.length > 60 ? `${v.slice(0, 60)}…` : v}`, command);
   }
-}
-
-/** The candidate within edit distance 2 of `word`, if any. */
-export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }

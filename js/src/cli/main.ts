@@ -6,7 +6,8 @@
 
 import { NucleusError } from "../errors.js";
 import { VERSION } from "../version.js";
-import { closest, COMMON_FLAGS, parseArgs, UsageError } from "./args.js";
+import { closest } from "../suggest.js";
+import { COMMON_FLAGS, parseArgs, UsageError } from "./args.js";
 import { commandHelp, EXIT, type Command } from "./command.js";
 import { appendCommand } from "./commands/append.js";
 import { exportCommand } from "./commands/export.js";
