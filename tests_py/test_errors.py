@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +94,11 @@ def test_a_code_may_be_overridden_but_must_be_known():
 def test_details_default_to_an_empty_dict():
     a, b = nucleus.StorageError("a"), nucleus.StorageError("b")
     assert a.details == {} and a.details is not b.details
+
+
+def test_the_typescript_code_table_is_the_same_list():
+    # js/src/errors.ts keeps its own ERROR_CODES (the runtime also compares them when it loads the engine).
+    source = (Path(__file__).resolve().parents[1] / "js" / "src" / "errors.ts").read_text(encoding="utf-8")
+    table = re.search(r"export const ERROR_CODES = \[(.*?)\] as const;", source, re.S)
+    assert table, "ERROR_CODES not found in js/src/errors.ts"
+    assert re.findall(r'"([A-Z_]+)"', table.group(1)) == list(nucleus.ERROR_CODES)

@@ -7,7 +7,7 @@
 
 import { loadPyodide, type PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
-import { ConfigError, StorageError } from "../errors.js";
+import { ConfigError, ERROR_CODES, StorageError } from "../errors.js";
 import { errorFromCode } from "../error-map.js";
 import type { JsonObject, JsonValue } from "../json.js";
 import { VERSION } from "../version.js";
@@ -106,6 +106,14 @@ async function load(host: Host): Promise<Runtime> {
       `engine version ${engine.engine} does not match @onoal/nucleus ${VERSION}; reinstall the package ` +
         "(or run `npm run build` in js/ when working from the repository)",
       { engine: engine.engine, package: VERSION },
+    );
+  }
+  // The two code tables must agree, or an engine error could reach users with a code this package lacks.
+  if (engine.codes.join() !== ERROR_CODES.join()) {
+    throw new ConfigError(
+      `the engine's error codes (${engine.codes.join(", ")}) differ from this package's (${ERROR_CODES.join(", ")}); ` +
+        "rebuild the package",
+      { engine: engine.codes, package: [...ERROR_CODES] },
     );
   }
   stage("version");
