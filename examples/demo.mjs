@@ -58,7 +58,7 @@ hashes.push(...(await ledger.appendBatch(secondBatch)));
 const secondMs = performance.now() - t;
 const rate = (count, time) => Math.round(count / (time / 1000)).toLocaleString("en-US");
 step(3, `Appended ${firstBatch.length + secondBatch.length} more orders in two batches, one transaction each:`);
-say(`   ${firstBatch.length} in ${ms(firstMs)} ms, then ${secondBatch.length} in ${ms(secondMs)} ms (${rate(secondBatch.length, secondMs)} entries/s; the first also warms up WebAssembly).`);
+say(`   ${firstBatch.length} in ${ms(firstMs)} ms, then ${secondBatch.length} in ${ms(secondMs)} ms (the second at ${rate(secondBatch.length, secondMs)} entries/s; the first also warms up WebAssembly).`);
 const checkpoint = await ledger.checkpoint();
 step(4, `Kept a checkpoint to compare with later: { size: ${checkpoint.size}, hash: ${short(checkpoint.hash)} }. Closed the ledger.`);
 await ledger.close();
