@@ -16,6 +16,7 @@ import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { makeRecord } from "./browser/record.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -26,15 +27,6 @@ const { values: opts } = parseArgs({
     package: { type: "string", default: join(HERE, "..", "js") },
     child: { type: "boolean", default: false },
   },
-});
-
-const T0 = 1_700_000_000_000;
-const STATUSES = ["new", "paid", "shipped", "delivered", "refunded"];
-/** The record of bench_py.py's make_record(i). */
-const makeRecord = (i) => ({
-  id: `order-${String(i).padStart(8, "0")}`, stream: "orders", timestamp: T0 + i,
-  payload: { customer: `cust-${String(i % 997).padStart(4, "0")}`, amount: (i * 7919) % 100_000, currency: "EUR",
-    status: STATUSES[i % 5], items: [`sku-${i % 31}`, `sku-${i % 17}`] },
 });
 
 /** One process: open a ledger (runtime start, untimed), then time each batch into a fresh ledger. */

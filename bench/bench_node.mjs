@@ -15,6 +15,7 @@ import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { makeRecord } from "./browser/record.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -52,24 +53,6 @@ const PLAN = {
 };
 const n = (key) => PLAN[key][opts.quick ? 1 : 0];
 
-const T0 = 1_700_000_000_000;
-const STATUSES = ["new", "paid", "shipped", "delivered", "refunded"];
-
-/** The record of bench_py.py's make_record(i): ~200 bytes canonical. */
-function makeRecord(i, base = T0) {
-  return {
-    id: `order-${String(i).padStart(8, "0")}`,
-    stream: "orders",
-    timestamp: base + i,
-    payload: {
-      customer: `cust-${String(i % 997).padStart(4, "0")}`,
-      amount: (i * 7919) % 100_000,
-      currency: "EUR",
-      status: STATUSES[i % 5],
-      items: [`sku-${i % 31}`, `sku-${i % 17}`],
-    },
-  };
-}
 const records = (start, count, base) => Array.from({ length: count }, (_, k) => makeRecord(start + k, base));
 
 // -- statistics and results (mirrors common.py) ----------------------------------------------------------

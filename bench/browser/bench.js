@@ -3,27 +3,12 @@
 // 10,000-record batch, a full verify, and the longest stall of the page's event loop during the batch.
 // ?worker=1 runs the engine in a Web Worker; ?assets=/folder/ loads the runtime from another folder.
 import { createLedger, runtimeInfo } from "@onoal/nucleus";
+import { makeRecord } from "./record.mjs";
 
 const params = new URLSearchParams(location.search);
 const worker = params.get("worker") === "1";
 const work = params.get("work") === "1";
 const assetsURL = params.get("assets") ?? undefined; // default: the folder of nucleus.js
-const T0 = 1_700_000_000_000;
-const STATUSES = ["new", "paid", "shipped", "delivered", "refunded"];
-
-// The record shape of bench/bench_py.py (make_record).
-const record = (i) => ({
-  id: `order-${String(i).padStart(8, "0")}`,
-  stream: "orders",
-  timestamp: T0 + i,
-  payload: {
-    customer: `cust-${String(i % 997).padStart(4, "0")}`,
-    amount: (i * 7919) % 100_000,
-    currency: "EUR",
-    status: STATUSES[i % 5],
-    items: [`sku-${i % 31}`, `sku-${i % 17}`],
-  },
-});
 
 /** Longest gap between 5 ms timer ticks while `fn` runs: how long the page could not respond. */
 async function longestStall(fn) {
@@ -48,7 +33,7 @@ async function main() {
   const out = { worker };
   const ledger = await createLedger({ id: "bench", worker, assetsURL });
   out.ready = performance.now();
-  await ledger.append(record(0));
+  await ledger.append(makeRecord(0));
   out.firstAppend = performance.now();
   if (!worker) {
     const info = await runtimeInfo(); // the page's runtime (in worker mode it would start another one)
@@ -60,12 +45,12 @@ async function main() {
     const start = performance.now();
     for (let i = 1; i <= 1000; i++) {
       const t = performance.now();
-      await ledger.append(record(i));
+      await ledger.append(makeRecord(i));
       per.push(performance.now() - t);
     }
     out.appends1k = performance.now() - start;
     out.appendSamples = per;
-    const batch = Array.from({ length: 10_000 }, (_, i) => record(1001 + i));
+    const batch = Array.from({ length: 10_000 }, (_, i) => makeRecord(1001 + i));
     let batchMs = 0;
     out.batchStall = await longestStall(async () => {
       const t = performance.now();
