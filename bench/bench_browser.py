@@ -215,10 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.time() - started:.0f} s"
     )
     print(common.format_table(results))
-    failed = [r.label for r in results if r.passed is False]
-    print(f"\ntargets: {sum(r.passed is True for r in results)} pass, {len(failed)} fail")
-    common.write_json(args.out, "browser", mode, started, results, runtime)
-    print(f"wrote {args.out.resolve()}")
+    common.finish(args.out, "browser", mode, started, results, runtime)
     return 0
 
 

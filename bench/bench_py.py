@@ -362,10 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         and max(load_before[0], runtime["loadavg_after"][0]) > 0.5 * (os.cpu_count() or 1)
     ):
         print("warning: the machine was busy during this run; wall times are inflated (compare cpu ms/op)")
-    failed = [r.label for r in results if r.passed is False]
-    print(f"\ntargets: {sum(r.passed is True for r in results)} pass, {len(failed)} fail")
-    common.write_json(args.out, "python", mode, started, results, runtime)
-    print(f"wrote {args.out.resolve()}")
+    common.finish(args.out, "python", mode, started, results, runtime)
     return 0
 
 

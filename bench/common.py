@@ -267,6 +267,16 @@ def write_json(
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
+def finish(
+    path: Path, engine: str, mode: str, started: float, results: Sequence[Result], runtime: dict[str, Any]
+) -> None:
+    """The closing lines every bench prints (targets passed and failed), then the JSON, and where it went."""
+    failed = [r.label for r in results if r.passed is False]
+    print(f"\ntargets: {sum(r.passed is True for r in results)} pass, {len(failed)} fail")
+    write_json(path, engine, mode, started, results, runtime)
+    print(f"wrote {path.resolve()}")
+
+
 # -- memory ----------------------------------------------------------------------------------------------
 
 
