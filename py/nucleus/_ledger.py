@@ -219,13 +219,14 @@ class Ledger:
         return [e.hash for e in entries]
 
     def _write(self, entries: list[Entry]) -> None:
+        tip = Tip(entries[-1].seq + 1, entries[-1].hash, entries[-1].timestamp)
         try:
             self._storage.append(entries)
         except StorageError as err:
-            if err.details.get("committed"):
-                self._tip = Tip(entries[-1].seq + 1, entries[-1].hash, entries[-1].timestamp)
+            if err.details.get("committed"):  # only the sync after the commit failed: storage holds them
+                self._tip = tip
             raise
-        self._tip = Tip(entries[-1].seq + 1, entries[-1].hash, entries[-1].timestamp)
+        self._tip = tip
 
     # -- reading ---------------------------------------------------------------------------------------
 

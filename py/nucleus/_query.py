@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ArgumentError
+from ._errors import ArgumentError, ValidationError
 from ._records import check_timestamp
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def _timestamp(value: Any, name: str) -> int | None:
         return None
     try:
         return check_timestamp(value, name)
-    except Exception as err:  # ValidationError: re-raise with the argument code
+    except ValidationError as err:  # the same rule as a record's timestamp, with the argument's code
         raise ArgumentError(str(err)) from None
 
 
