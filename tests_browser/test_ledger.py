@@ -235,3 +235,66 @@ def test_engine_runs_where_asked(harness: GuardedPage) -> None:
     if not harness.worker:
         info = harness.run("async () => await window.nucleus.runtimeInfo()")
         assert info["startMode"] == "snapshot", f"the page started without its snapshot: {info}"
+
+
+def test_a_record_far_past_the_size_limit_is_refused_before_it_is_serialized(harness: GuardedPage) -> None:
+    """400 MiB of payload: INVALID_RECORD at once, on the page and before anything is sent to the worker."""
+    out = run(
+        harness,
+        """
+      const attempt = async (fn) => { try { await fn(); return null; } catch (e) { return describe(e); } };
+      const huge = "x".repeat(400 * 1024 * 1024);
+      const started = performance.now();
+      const single = await attempt(() => ledger.append({ id: "big", stream: "s", payload: { huge } }));
+      const batch = await attempt(() => ledger.appendBatch([
+        { id: "ok", stream: "s", payload: {} },
+        { id: "big", stream: "s", payload: [huge] },
+      ]));
+      return { single, batch, ms: performance.now() - started, length: await ledger.length() };
+    """,
+    )
+    limit = "1048576 bytes in canonical form; the limit is 1048576"
+    assert out["single"]["code"] == "INVALID_RECORD" and out["single"]["isNucleusError"] is True
+    assert out["single"]["message"] == f"record is more than {limit}"
+    assert out["batch"]["code"] == "INVALID_RECORD"
+    assert out["batch"]["message"] == f"records[1]: record is more than {limit}"
+    assert out["batch"]["details"] == {"limit": 1048576, "index": 1}
+    assert out["length"] == 0
+    print(f"[{'worker' if harness.worker else 'page'}] both refusals took {out['ms']:.1f} ms")
+
+
+def test_misspelt_option_keys_are_refused(harness: GuardedPage) -> None:
+    """A typo in an options object is an error naming the key that was meant, in both modes."""
+    out = run(
+        harness,
+        """
+      const attempt = async (fn) => { try { await fn(); return null; } catch (e) { return describe(e); } };
+      await ledger.append({ id: "a", stream: "s", payload: {} });
+      const checkpoint = await ledger.checkpoint();
+      return {
+        verify: await attempt(() => ledger.verify({ checkpiont: checkpoint })),
+        verifyStorage: await attempt(() => ledger.verifyStorage({ checkPoint: checkpoint })),
+        query: await attempt(() => ledger.query({ strem: "s" })),
+        record: await attempt(() => ledger.append({ id: "b", stream: "s", paylod: {} })),
+        module: await attempt(() => N.createLedger({
+          id: "m", worker: arg.worker, modules: [{ id: "proof", version: "1.0.0", config: { strem: "p" } }],
+        })),
+        options: await attempt(() => N.createLedger({ id: "o", worker: arg.worker, options: { maxEntires: 1 } })),
+        length: await ledger.length(),
+      };
+    """,
+    )
+    expected = {
+        "verify": ("INVALID_ARGUMENT", "checkpiont", "checkpoint"),
+        "verifyStorage": ("INVALID_ARGUMENT", "checkPoint", "checkpoint"),
+        "query": ("INVALID_ARGUMENT", "strem", "stream"),
+        "record": ("INVALID_RECORD", "paylod", "payload"),
+        "module": ("INVALID_CONFIG", "strem", "stream"),
+        "options": ("INVALID_CONFIG", "maxEntires", "maxEntries"),
+    }
+    for case, (code, key, meant) in expected.items():
+        err = out[case]
+        assert err is not None, f"{case}: the typo {key!r} was accepted"
+        assert err["code"] == code, (case, err)
+        assert f'"{key}" (did you mean "{meant}"?)' in err["message"], (case, err["message"])
+    assert out["length"] == 1

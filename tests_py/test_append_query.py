@@ -24,7 +24,7 @@ def test_append_returns_the_entry_hash_and_moves_the_tip(ledger: nucleus.Ledger)
     assert (e1.seq, e1.prev_hash, e1.hash) == (1, h0, h1)
     assert e1.record == rec(1)
     assert e1.to_json() == {"seq": 1, "hash": h1, "prevHash": h0, "record": rec(1)}
-    assert h1 == nucleus.entry_hash(1, h0, nucleus.canonicalize(rec(1)))
+    assert h1 == nucleus.entry_hash("test", 1, h0, nucleus.canonicalize(rec(1)))
 
 
 def test_get_returns_the_record_or_none(ledger: nucleus.Ledger):

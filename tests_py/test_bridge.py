@@ -244,17 +244,22 @@ def test_inspect_reads_without_writing(ledger_file):
     info = ok("inspect", path=str(db))
     assert _listing(db.parent) == before
     assert info["ledgerId"] == "test" and info["owner"] == OWNER
-    assert (info["formatVersion"], info["schemaVersion"]) == (1, 1)
-    assert info["entries"] == 10 and info["latestHash"] == hashes[-1]
-    assert (info["firstTimestamp"], info["lastTimestamp"]) == (T0, T0 + 9)
-    assert info["streams"] == [{"stream": "a", "entries": 6}, {"stream": "b", "entries": 4}]
+    assert (info["formatVersion"], info["schemaVersion"]) == (2, 2)
+    # The owner is entry 0 (stream nucleus.acl, at timestamp 0), the 10 records follow.
+    assert info["entries"] == 11 and info["latestHash"] == hashes[-1]
+    assert (info["firstTimestamp"], info["lastTimestamp"]) == (0, T0 + 9)
+    assert info["streams"] == [
+        {"stream": "a", "entries": 6},
+        {"stream": "b", "entries": 4},
+        {"stream": "nucleus.acl", "entries": 1},
+    ]
 
 
 def test_verify_file_whole_and_in_chunks(ledger_file):
     db, hashes = ledger_file
     before = _listing(db.parent)
     whole = ok("verifyFile", path=str(db))
-    assert whole == {"size": 10, "hash": hashes[-1], "timestamp": T0 + 9, "done": True}
+    assert whole == {"size": 11, "hash": hashes[-1], "timestamp": T0 + 9, "done": True}
     position, calls = None, 0
     while True:
         step = ok("verifyFile", path=str(db), limit=3, **({"from": position} if position else {}))
@@ -263,7 +268,7 @@ def test_verify_file_whole_and_in_chunks(ledger_file):
         if step["done"]:
             break
     assert step == whole and calls == 4
-    assert ok("verifyFile", path=str(db), checkpoint={"size": 5, "hash": hashes[4]})["done"] is True
+    assert ok("verifyFile", path=str(db), checkpoint={"size": 6, "hash": hashes[4]})["done"] is True
     assert _listing(db.parent) == before
 
 
@@ -273,13 +278,13 @@ def test_verify_file_reports_tampering(ledger_file):
     err = error("verifyFile", path=str(db))
     assert err["code"] == "CHAIN_INVALID" and (err["details"]["seq"], err["details"]["kind"]) == (6, "link")
     assert ok("verifyFile", path=str(db), limit=5)["size"] == 5  # the first chunk is still fine
-    assert ok("inspect", path=str(db))["entries"] == 10  # inspection works on a broken file
+    assert ok("inspect", path=str(db))["entries"] == 11  # inspection works on a broken file
 
 
 def test_verify_file_against_a_checkpoint(ledger_file):
     db, hashes = ledger_file
     sql(db, "DELETE FROM entries WHERE seq >= 8")
-    err = error("verifyFile", path=str(db), checkpoint={"size": 10, "hash": hashes[-1]})
+    err = error("verifyFile", path=str(db), checkpoint={"size": 11, "hash": hashes[-1]})
     assert err["code"] == "CHAIN_INVALID" and err["details"]["kind"] == "checkpoint" and err["details"]["seq"] == 8
 
 

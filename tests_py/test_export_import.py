@@ -10,6 +10,8 @@ import pytest
 import nucleus
 from support import T0, file_state, raises_code, rec
 
+V = nucleus.FORMAT_VERSION  # the export header's version
+
 
 def _sqlite(tmp_path: Path, name: str = "ledger.db") -> nucleus.SqliteStorage:
     return nucleus.SqliteStorage(tmp_path / name)
@@ -26,7 +28,7 @@ def test_export_format(tmp_path: Path):
         assert list(lg.export_lines()) == text.splitlines()
     lines = text.splitlines()
     assert text.endswith("\n") and len(lines) == 4
-    assert lines[0] == '{"format":"nucleus-export","ledger_id":"test","size":3,"version":1}'
+    assert lines[0] == f'{{"format":"nucleus-export","ledger_id":"test","size":3,"version":{V}}}'
     for seq, line in enumerate(lines[1:]):
         item = json.loads(line)
         assert set(item) == {"seq", "hash", "prev_hash", "record"}
@@ -99,11 +101,12 @@ def test_import_refuses_a_ledger_that_has_forked(tmp_path: Path):
 
 
 def _tamper_line(exported: str, seq: int, change) -> str:
-    lines = exported.splitlines()
+    """The export with one entry edited and written back in canonical form, as a careful forger would."""
+    lines = exported.split("\n")
     item = json.loads(lines[seq + 1])
     change(item)
-    lines[seq + 1] = json.dumps(item)
-    return "\n".join(lines) + "\n"
+    lines[seq + 1] = nucleus.canonicalize(item).decode()
+    return "\n".join(lines)
 
 
 TAMPERED = {
@@ -153,8 +156,32 @@ def test_a_truncated_export_is_refused():
         src.append_batch(_records(6))
         lines = src.export().splitlines()
     with nucleus.Ledger.open("test") as dst:
-        err = raises_code("INVALID_ARGUMENT", lambda: dst.import_entries("\n".join(lines[:-2])))
-        assert "announces 6" in err.message and "holds 4" in err.message
+        err = raises_code("CHAIN_INVALID", lambda: dst.import_entries("\n".join(lines[:-2]) + "\n"))
+        assert (err.seq, err.kind, err.details["line"]) == (4, "size", 1)
+        assert "export line 1" in err.message and "announces 6" in err.message and "holds 4" in err.message
+        assert len(dst) == 0
+
+
+def test_an_export_longer_than_its_header_announces_is_refused_at_the_announced_size():
+    with nucleus.Ledger.open("test") as src:
+        src.append_batch(_records(4))
+        short = src.export().split("\n")[0]  # a header announcing 4 entries
+        src.append_batch([rec(10 + i, ts=T0 + 10) for i in range(2)])
+        lines = src.export().split("\n")
+    forged = "\n".join([short, *lines[1:]])
+    with nucleus.Ledger.open("test") as dst:
+        err = raises_code("CHAIN_INVALID", lambda: dst.import_entries(forged), nucleus.ChainIntegrityError)
+        assert (err.seq, err.kind, err.details["line"]) == (4, "size", 1)
+        assert "announces 4" in err.message and "holds 6" in err.message
+        # entries past the announced size are not walked: a fault there is not the first one
+        broken = _tamper_line(forged, 5, lambda i: i["record"]["payload"].update(n=999))
+        err = raises_code("CHAIN_INVALID", lambda: dst.import_entries(broken), nucleus.ChainIntegrityError)
+        assert (err.seq, err.kind) == (4, "size")
+        # a fault before it comes first
+        broken = _tamper_line(forged, 2, lambda i: i["record"]["payload"].update(n=999))
+        err = raises_code("CHAIN_INVALID", lambda: dst.import_entries(broken), nucleus.ChainIntegrityError)
+        assert (err.seq, err.kind, err.details["line"]) == (2, "hash", 4)
+        assert err.message.startswith("export line 4: ") and err.report["message"] == err.message
         assert len(dst) == 0
 
 
@@ -164,13 +191,13 @@ def test_a_truncated_export_is_refused():
         ("", "INVALID_ARGUMENT"),
         ("not json\n", "INVALID_ARGUMENT"),
         ('{"format":"something-else"}\n', "INVALID_ARGUMENT"),
-        ('{"format":"nucleus-export","ledger_id":"test","size":0,"version":2}\n', "LEDGER_MISMATCH"),
-        ('{"format":"nucleus-export","ledger_id":"test","size":1,"version":1}\n[1,2]\n', "INVALID_ARGUMENT"),
+        (f'{{"format":"nucleus-export","ledger_id":"test","size":0,"version":{V + 1}}}\n', "LEDGER_MISMATCH"),
+        (f'{{"format":"nucleus-export","ledger_id":"test","size":1,"version":{V}}}\n[1,2]\n', "INVALID_ARGUMENT"),
         (
-            '{"format":"nucleus-export","ledger_id":"test","size":1,"version":1}\n'
+            f'{{"format":"nucleus-export","ledger_id":"test","size":1,"version":{V}}}\n'
             '{"seq":0,"hash":"' + "a" * 64 + '","prev_hash":null,"record":{"id":"","stream":"s","timestamp":1,'
             '"payload":{}}}\n',
-            "INVALID_ARGUMENT",
+            "INVALID_RECORD",  # a well-formed line whose record append would refuse: the record's own code
         ),
         (None, "INVALID_ARGUMENT"),
         (42, "INVALID_ARGUMENT"),
@@ -186,6 +213,165 @@ def test_malformed_exports_are_refused(data, code: str):
 def test_an_empty_export_imports_into_an_empty_ledger():
     with nucleus.Ledger.open("test") as src:
         exported = src.export()
-    assert exported == '{"format":"nucleus-export","ledger_id":"test","size":0,"version":1}\n'
+    assert exported == f'{{"format":"nucleus-export","ledger_id":"test","size":0,"version":{V}}}\n'
     with nucleus.Ledger.open("test") as dst:
         assert dst.import_entries(exported) == 0 and len(dst) == 0
+
+
+# -- line separators: "\n" only ------------------------------------------------------------------------
+
+SEPARATORS = {"U+2028": "\u2028", "U+2029": "\u2029", "U+0085": "\x85"}
+
+
+@pytest.mark.parametrize("name", list(SEPARATORS))
+def test_strings_holding_other_line_separators_round_trip(tmp_path: Path, name: str):
+    # JSON leaves these characters raw in strings and str.splitlines() splits at them: a browser ledger
+    # holding one could be exported but never imported back.
+    sep = SEPARATORS[name]
+    records = [
+        {"id": f"a{sep}b", "stream": "s", "timestamp": T0, "payload": {"text": f"one{sep}two", f"k{sep}": [sep]}},
+        {"id": "plain", "stream": f"s{sep}", "timestamp": T0, "payload": [sep * 3], "meta": {"m": f"{sep}\n"}},
+    ]
+    with nucleus.Ledger.open("test") as src:
+        hashes = src.append_batch(records)
+        exported = src.export()
+    assert sep in exported and exported.count("\n") == 3
+    with nucleus.Ledger.open("test", _sqlite(tmp_path)) as dst:
+        assert dst.import_entries(exported) == 2
+        assert dst.latest_hash == hashes[-1] and dst.query().records == records
+        assert dst.export() == exported
+    with nucleus.Ledger.open("test") as again:
+        assert again.import_entries(list(src_line + "\n" for src_line in exported.split("\n")[:-1])) == 2
+
+
+# -- strict import --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def exported() -> str:
+    with nucleus.Ledger.open("test") as src:
+        src.append_batch(_records(4))
+        return src.export()
+
+
+def _refused(data, code: str, line: int) -> nucleus.NucleusError:
+    with nucleus.Ledger.open("test") as dst:
+        err = raises_code(code, lambda: dst.import_entries(data))
+        assert len(dst) == 0
+    assert err.details["line"] == line and f"export line {line}" in err.message, err.message
+    return err
+
+
+def test_the_final_newline_is_optional(exported: str):
+    for text in (exported, exported[:-1]):
+        with nucleus.Ledger.open("test") as dst:
+            assert dst.import_entries(text) == 4
+
+
+@pytest.mark.parametrize(
+    ("edit", "line"),
+    [
+        (lambda e: e + "\n", 6),  # two final newlines: a blank last line
+        (lambda e: e.replace("\n", "\n\n", 1), 2),  # a blank line after the header
+        (lambda e: "\n".join([*e.split("\n")[:3], "", *e.split("\n")[3:]]), 4),
+        (lambda e: "\n" + e, 1),  # a blank line before the header
+    ],
+    ids=["blank last line", "blank line after the header", "blank line inside", "blank first line"],
+)
+def test_blank_lines_are_refused(exported: str, edit, line: int):
+    assert "blank line" in _refused(edit(exported), "INVALID_ARGUMENT", line).message
+
+
+def test_crlf_is_refused(exported: str):
+    err = _refused(exported.replace("\n", "\r\n"), "INVALID_ARGUMENT", 1)
+    assert "CRLF" in err.message
+    lines = exported.split("\n")
+    lines[3] += "\r"
+    _refused("\n".join(lines), "INVALID_ARGUMENT", 4)
+
+
+def test_a_list_item_holding_two_lines_is_refused(exported: str):
+    lines = exported.split("\n")
+    _refused([lines[0], lines[1] + "\n" + lines[2], *lines[3:-1]], "INVALID_ARGUMENT", 2)
+    _refused([lines[0], lines[1], "", *lines[2:-1]], "INVALID_ARGUMENT", 3)
+
+
+def _edit_line(exported: str, number: int, old: str, new: str) -> str:
+    lines = exported.split("\n")
+    assert old in lines[number - 1], (old, lines[number - 1])
+    lines[number - 1] = lines[number - 1].replace(old, new, 1)
+    return "\n".join(lines)
+
+
+NOT_CANONICAL = {
+    # duplicate keys: json.loads keeps the last one, so each of these would otherwise import "fine"
+    "duplicate header key": (1, '"ledger_id":"test"', '"ledger_id":"other","ledger_id":"test"'),
+    "duplicate size": (1, '"size":4', '"size":3,"size":4'),
+    "duplicate entry key": (3, '"seq":1', '"seq":7,"seq":1'),
+    "duplicate hash": (3, '"hash":"', '"hash":"' + "e" * 64 + '","hash":"'),
+    "duplicate record member": (4, '"stream":', '"stream":"forged","stream":'),
+    "duplicate key deep in the record": (5, '"i":3', '"i":2,"i":3'),
+    "whitespace": (2, '"seq":0', '"seq": 0'),
+    "whitespace in the header": (1, '"size":4', '"size" :4'),
+    "another key order": (2, '{"hash":', '{"seq":0,"hash":'),
+    "number spelling": (2, '"i":0', '"i":0.0'),
+    "exponent spelling": (3, '"i":1', '"i":1e0'),
+    "string escape": (2, '"stream":"t"', '"stream":"\\u0074"'),
+    "escaped slash": (2, '"stream":"t"', '"stream":"\\/t"'),
+    "meta null": (2, '"payload":', '"meta":null,"payload":'),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_CANONICAL))
+def test_lines_must_be_exactly_what_the_exporter_writes(exported: str, case: str):
+    number, old, new = NOT_CANONICAL[case]
+    edited = _edit_line(exported, number, old, new)
+    if case == "another key order":
+        edited = _edit_line(edited, number, ',"seq":0}', "}")
+    err = _refused(edited, "INVALID_ARGUMENT", number)
+    assert "canonical" in err.message and err.details["column"] >= 1
+
+
+HEADERS = {
+    "extra member": f'{{"comment":"hi","format":"nucleus-export","ledger_id":"test","size":4,"version":{V}}}',
+    "missing member": '{"format":"nucleus-export","ledger_id":"test","size":4}',
+    "size as a string": f'{{"format":"nucleus-export","ledger_id":"test","size":"4","version":{V}}}',
+    "size as a float": f'{{"format":"nucleus-export","ledger_id":"test","size":4.0,"version":{V}}}',
+    "negative size": f'{{"format":"nucleus-export","ledger_id":"test","size":-1,"version":{V}}}',
+    "version as a bool": '{"format":"nucleus-export","ledger_id":"test","size":4,"version":true}',
+    "version as a string": f'{{"format":"nucleus-export","ledger_id":"test","size":4,"version":"{V}"}}',
+    "ledger id as a number": f'{{"format":"nucleus-export","ledger_id":7,"size":4,"version":{V}}}',
+    "not an object": '["nucleus-export"]',
+}
+
+
+@pytest.mark.parametrize("case", list(HEADERS))
+def test_the_header_must_be_exact(exported: str, case: str):
+    assert exported.startswith(f'{{"format":"nucleus-export","ledger_id":"test","size":4,"version":{V}}}\n')
+    _refused(HEADERS[case] + exported[exported.index("\n") :], "INVALID_ARGUMENT", 1)
+
+
+def test_header_refusals_of_another_ledger_or_version_name_line_1(exported: str):
+    err = _refused(exported.replace('"ledger_id":"test"', '"ledger_id":"other"', 1), "LEDGER_MISMATCH", 1)
+    assert err.details["reason"] == "other_ledger"
+    err = _refused(exported.replace(f'"version":{V}}}', f'"version":{V + 1}}}', 1), "LEDGER_MISMATCH", 1)
+    assert err.details["reason"] == "newer_schema"
+
+
+@pytest.mark.parametrize("case", list(TAMPERED))
+def test_chain_refusals_name_the_line(case: str):
+    tamper, seq, kind = TAMPERED[case]
+    with nucleus.Ledger.open("test") as src:
+        src.append_batch(_records(10))
+        text = tamper(src.export())
+    err = _refused(text, "CHAIN_INVALID", seq + 2)
+    assert (err.details["seq"], err.details["kind"]) == (seq, kind)
+
+
+def test_malformed_lines_name_their_line(exported: str):
+    lines = exported.split("\n")
+    for number, bad in [(3, "not json"), (4, "[1,2]"), (2, '{"hash":"x","prev_hash":null,"record":{},"seq":"0"}')]:
+        edited = lines.copy()
+        edited[number - 1] = bad
+        _refused("\n".join(edited), "INVALID_ARGUMENT", number)
+    _refused("", "INVALID_ARGUMENT", 1)

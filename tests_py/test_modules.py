@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import nucleus
-from support import T0, raises_code
+from support import T0, raises_code, rec
 
 ALICE, BOB, ISSUER = "oid:onoal:user:alice", "oid:onoal:user:bob", "oid:onoal:org:issuer"
 
@@ -144,7 +144,7 @@ def test_custom_module_enriches_records(make_storage):
         stored = lg.get(h)
         assert stored["payload"] == {"v": 1, "stamped": True, "by": ALICE}
         # the hash covers the enriched record, so the chain verifies
-        assert h == nucleus.entry_hash(0, None, nucleus.canonicalize(stored))
+        assert h == nucleus.entry_hash("test", 0, None, nucleus.canonicalize(stored))
         lg.append_batch([{"id": "b", "stream": "s", "timestamp": T0, "payload": {}}] * 2)
         assert stamp.stored == [0, 1, 2]
         lg.verify()
@@ -170,6 +170,122 @@ def test_a_crashing_module_refuses_the_record_instead_of_corrupting_state():
     with nucleus.Ledger.open("test", modules=[Broken()]) as lg:
         err = raises_code("MODULE_REJECTED", lambda: lg.append({"id": "a", "stream": "s", "payload": {}}))
         assert err.details["module"] == "broken" and "KeyError" in err.message
+        assert len(lg) == 0
+
+
+class Meddler(nucleus.Module):
+    """Changes its argument in place, at every depth, and returns nothing: that must have no effect."""
+
+    id = "meddler"
+
+    def before_append(self, record, context):
+        record["payload"]["x"] = 1
+        record["payload"].setdefault("deep", {})["y"] = 2
+        if type(record["payload"].get("list")) is list:
+            record["payload"]["list"].append("meddled")
+        record.setdefault("meta", {})["z"] = 3
+        record["stream"] = "meddled"
+        return None
+
+
+def _caller_record() -> dict:
+    return {
+        "id": "a",
+        "stream": "s",
+        "timestamp": T0,
+        "payload": {"v": 1, "deep": {"k": "v"}, "list": [1]},
+        "meta": {"m": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [["meddler"], ["meddler", "stamp"], ["stamp", "meddler"]],
+    ids=["alone", "before an enriching module", "after an enriching module"],
+)
+def test_changing_the_record_in_place_reaches_neither_storage_nor_the_caller(make_storage, modules: list[str]):
+    chosen = [{"meddler": Meddler, "stamp": Stamp}[m]() for m in modules]
+    enriched = {"stamped": True, "by": None} if "stamp" in modules else {}
+    with nucleus.Ledger.open("test", make_storage(), modules=chosen) as lg:
+        mine = _caller_record()
+        h = lg.append(mine)
+        assert mine == _caller_record()  # the caller's dict and everything in it
+        stored = lg.get(h)
+        want = _caller_record()
+        assert stored == {**want, "payload": {**want["payload"], **enriched}}
+        assert h == nucleus.entry_hash("test", 0, None, nucleus.canonicalize(stored))
+        batch = [_caller_record() | {"id": "b"}, _caller_record() | {"id": "c"}]
+        lg.append_batch(batch)
+        assert batch == [_caller_record() | {"id": "b"}, _caller_record() | {"id": "c"}]
+        assert [r["payload"] for r in lg.query().records] == [{**want["payload"], **enriched}] * 3
+        lg.verify()
+
+
+def test_hooks_that_may_change_their_argument_get_a_copy_whatever_they_override():
+    class MeddlingProof(nucleus.ProofModule):  # overrides a built-in hook that is known to only read
+        def before_append(self, record, context):
+            record["payload"]["subject_oid"] = "oid:onoal:user:mallory"
+            return super().before_append(record, context)
+
+    on_instance = nucleus.Module()
+    on_instance.id = "instance"
+    on_instance.before_append = lambda record, context: record["payload"].update(x=1)
+
+    with nucleus.Ledger.open("test", modules=[MeddlingProof(), on_instance, {"id": "asset"}]) as lg:
+        mine = proof(0)
+        stored = lg.get(lg.append(mine))
+        assert stored == proof(0) and mine == proof(0)
+
+
+def test_a_returned_record_is_not_changed_by_the_next_modules_meddling():
+    class Returner(nucleus.Module):
+        id = "returner"
+
+        def before_append(self, record, context):
+            return {**record, "payload": {**record["payload"], "deep": {"k": "returned"}}}
+
+    with nucleus.Ledger.open("test", modules=[Returner(), Meddler()]) as lg:
+        stored = lg.get(lg.append(_caller_record()))
+        assert stored["payload"] == {"v": 1, "deep": {"k": "returned"}, "list": [1]}
+        assert stored["stream"] == "s" and stored["meta"] == {"m": 1}
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (nucleus.ValidationError("payload.amount must be positive", details={"field": "amount"}), "INVALID_RECORD"),
+        (nucleus.AccessDenied("not for you"), "ACCESS_DENIED"),
+        (nucleus.ArgumentError("bad lookup"), "INVALID_ARGUMENT"),
+    ],
+)
+def test_a_nucleus_error_in_a_module_is_module_rejected_naming_it(make_storage, error, code: str):
+    class Checker(nucleus.Module):
+        id = "checker"
+
+        def before_append(self, record, context):
+            raise error
+
+    with nucleus.Ledger.open("test", make_storage(), modules=[Stamp(), Checker()]) as lg:
+        err = raises_code("MODULE_REJECTED", lambda: lg.append(_caller_record()), nucleus.ModuleRejected)
+        assert err.details["module"] == "checker" and "'checker'" in err.message
+        assert err.details["cause"] == {"code": code, "message": error.message}
+        assert err.details["reason"] == error.message and error.message in err.message
+        err = raises_code("MODULE_REJECTED", lambda: lg.append_batch([rec(0), _caller_record()]))
+        assert err.details["module"] == "checker" and err.details["index"] == 0
+        assert len(lg) == 0
+
+
+@pytest.mark.parametrize("returned", [[1], "record", 42, type("D", (dict,), {})()])
+def test_a_module_returning_something_else_than_a_record_is_named(returned):
+    class Odd(nucleus.Module):
+        id = "odd"
+
+        def before_append(self, record, context):
+            return returned
+
+    with nucleus.Ledger.open("test", modules=[Odd(), Stamp()]) as lg:
+        err = raises_code("MODULE_REJECTED", lambda: lg.append(_caller_record()))
+        assert err.details["module"] == "odd" and type(returned).__name__ in err.message
         assert len(lg) == 0
 
 

@@ -39,7 +39,7 @@ def test_reopen_after_close(tmp_path: Path, n: int):
         h = lg.append(nxt)
         entry = lg.get_entry(h)
         assert (entry.seq, entry.prev_hash) == (n, hashes[-1])
-        assert h == nucleus.entry_hash(n, hashes[-1], nucleus.canonicalize(nxt))
+        assert h == nucleus.entry_hash("test", n, hashes[-1], nucleus.canonicalize(nxt))
     with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
         assert len(lg) == n + 1 and lg.latest_hash == h
         lg.verify(checkpoint=checkpoint)

@@ -50,7 +50,7 @@ def _rebuild_from(db: Path, start: int, change: Callable[[dict], None]) -> None:
             if seq == start:
                 change(record)
             canonical = nucleus.canonicalize(record)
-            h = nucleus.entry_hash(seq, prev, canonical)
+            h = nucleus.entry_hash("test", seq, prev, canonical)
             conn.execute(
                 "UPDATE entries SET hash = ?, prev_hash = ?, record = ?, record_id = ?, stream = ?, timestamp = ?"
                 " WHERE seq = ?",
@@ -61,8 +61,9 @@ def _rebuild_from(db: Path, start: int, change: Callable[[dict], None]) -> None:
     conn.close()
 
 
-def _forge_not_json(db: Path, start: int) -> None:
-    """Store text that is not JSON as record ``start`` and recompute every hash from there: the chain holds."""
+def _forge_text(db: Path, start: int, change: Callable[[str], str]) -> None:
+    """Store ``change(text)`` as record ``start`` and recompute every hash from there: the chain holds, so only
+    the record checks of opening can refuse it."""
     conn = sqlite3.connect(db)
     with conn:
         rows = conn.execute("SELECT seq, prev_hash, record FROM entries WHERE seq >= ? ORDER BY seq", (start,))
@@ -70,8 +71,8 @@ def _forge_not_json(db: Path, start: int) -> None:
         prev = rows[0][1]
         for seq, _, text in rows:
             if seq == start:
-                text = text[:-1]  # drop the closing brace
-            h = nucleus.entry_hash(seq, prev, text.encode())
+                text = change(text)
+            h = nucleus.entry_hash("test", seq, prev, text.encode())
             conn.execute("UPDATE entries SET hash = ?, prev_hash = ?, record = ? WHERE seq = ?", (h, prev, text, seq))
             prev = h
     conn.close()
@@ -105,7 +106,64 @@ TAMPERS: dict[str, tuple[Callable[[Path], None], int, str]] = {
         8,
         "derived",
     ),
-    "rebuilt chain around a record that is not JSON": (lambda db: _forge_not_json(db, 5), 5, "derived"),
+    "rebuilt chain around a record that is not JSON": (lambda db: _forge_text(db, 5, lambda t: t[:-1]), 5, "record"),
+    # Records that FORMAT.md §1 forbids, each inside a chain whose hashes were all recomputed (issue: opening
+    # accepted them).
+    "rebuilt chain around an unknown member": (
+        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload"', '"extra":1,"payload"')),
+        5,
+        "record",
+    ),
+    "rebuilt chain around meta null": (
+        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload"', '"meta":null,"payload"')),
+        5,
+        "record",
+    ),
+    "rebuilt chain around a non-canonical number": (
+        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"f":5.0,')),
+        5,
+        "record",
+    ),
+    "rebuilt chain around an integer past 2^53": (
+        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"f":9007199254740993,')),
+        5,
+        "record",
+    ),
+    "rebuilt chain around a lone-surrogate escape": (
+        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"f":"\\ud800",')),
+        5,
+        "record",
+    ),
+    "rebuilt chain around unsorted members": (
+        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"z":1,"a":2,')),
+        5,
+        "record",
+    ),
+    "rebuilt chain around a duplicate member": (
+        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"a":1,"a":1,')),
+        5,
+        "record",
+    ),
+    "a row at a negative seq": (
+        lambda db: sql(
+            db,
+            "INSERT INTO entries (seq, hash, prev_hash, record_id, stream, timestamp, record)"
+            " SELECT -5, 'f' || substr(hash, 2), prev_hash, record_id, stream, timestamp, record FROM entries"
+            " WHERE seq = 3",
+        ),
+        0,
+        "sequence",
+    ),
+    "meta says another format": (
+        lambda db: sql(db, "UPDATE meta SET value = '1' WHERE key = 'format_version'"),
+        0,
+        "format",
+    ),
+    "meta gains an owner row": (
+        lambda db: sql(db, "INSERT INTO meta VALUES ('owner', 'oid:onoal:user:mallory')"),
+        0,
+        "format",
+    ),
     "two faults: an index column before a payload edit": (
         lambda db: (_edit_payload_byte(db), sql(db, "UPDATE entries SET stream = 'x' WHERE seq = 2")),
         2,

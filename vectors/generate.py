@@ -14,7 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "py"))
 
-from nucleus import canonicalize, entry_hash, entry_preimage  # noqa: E402
+from nucleus import ENTRY_FORMAT_TAG, canonicalize, entry_hash, entry_preimage  # noqa: E402
+
+# Format 2 binds the ledger id into every entry hash (docs/FORMAT.md §3); vectors/entries-v1.json keeps format 1's.
+LEDGER_ID = "vectors"
 
 CASES = [
     (
@@ -61,7 +64,7 @@ CASES = [
             "id": "big",
             "stream": "s",
             "timestamp": 9007199254740991,
-            "payload": {"x": [1.5, 2e-7, 1.2345678901234568e20]},
+            "payload": {"x": [1.5, 2e-7, 1.2345678901234568e21]},
         },
     ),
 ]
@@ -73,22 +76,23 @@ def main() -> None:
     for desc, seq, prev, record in CASES:
         prev_value = None if prev is None else prev_hash
         canonical = canonicalize(record)
-        h = entry_hash(seq, prev_value, canonical)
+        h = entry_hash(LEDGER_ID, seq, prev_value, canonical)
         vectors.append(
             {
                 "desc": desc,
+                "ledger_id": LEDGER_ID,
                 "seq": seq,
                 "prev_hash": prev_value,
                 "record": record,
                 "canonical": canonical.decode("utf-8"),
-                "preimage": entry_preimage(seq, prev_value, canonical).decode("utf-8"),
+                "preimage": entry_preimage(LEDGER_ID, seq, prev_value, canonical).decode("utf-8"),
                 "hash": h,
             }
         )
         prev_hash = h
     out = ROOT / "vectors" / "entries.json"
     out.write_text(
-        json.dumps({"format": "nucleus-entry-v1", "vectors": vectors}, indent=2, ensure_ascii=False) + "\n",
+        json.dumps({"format": ENTRY_FORMAT_TAG, "vectors": vectors}, indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
     print(f"wrote {len(vectors)} vectors to {out}")

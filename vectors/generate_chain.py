@@ -64,7 +64,7 @@ def _time_travel(lines: Lines) -> None:
     prev = None
     for line in lines[1:]:
         line["prev_hash"] = prev
-        line["hash"] = nucleus.entry_hash(line["seq"], prev, nucleus.canonicalize(line["record"]))
+        line["hash"] = nucleus.entry_hash("vectors", line["seq"], prev, nucleus.canonicalize(line["record"]))
         prev = line["hash"]
 
 

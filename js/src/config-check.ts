@@ -5,12 +5,24 @@
 
 import { ConfigError, StorageUnsupportedError } from "./errors.js";
 import { describe, findJsonProblem, isPlainObject, type JsonObject } from "./json.js";
+import { checkModuleConfig } from "./modules.js";
 import { isNode } from "./runtime/platform.js";
-import { checkSqlitePath } from "./storage.js";
-import { closest } from "./suggest.js";
+import { checkSqlitePath, SQLITE_OPTION_KEYS } from "./storage.js";
 import type { LedgerConfig, SqliteStorageConfig } from "./types/config.js";
+import { checkCheckpoint, checkKeys } from "./validate.js";
 
 const CONFIG_KEYS = ["id", "backend", "modules", "options", "storage", "acl", "owner", "checkpoint", "assetsURL", "worker"];
+/** Keys of `options` ({@link LedgerOptions}). */
+const OPTION_KEYS = ["strictValidation", "maxEntries", "enableMetrics", "uniqueIds"];
+/** Keys of each backend mode; a backend with another mode is checked against all of them. */
+const BACKEND_KEYS = { wasm: ["mode", "wasmPath"], http: ["mode", "url", "token"], any: ["mode", "wasmPath", "url", "token"] };
+/** Keys of each storage type; a storage of another type is checked against all of them. */
+const STORAGE_KEYS = {
+  none: ["type"],
+  sqlite: ["type", "path", ...SQLITE_OPTION_KEYS],
+  postgres: ["type", "connectionString"],
+  any: ["type", "path", ...SQLITE_OPTION_KEYS, "connectionString"],
+};
 
 /** A checked configuration: storage resolved to memory or SQLite, the rest as JSON for the engine. */
 export interface CheckedConfig {
@@ -25,12 +37,7 @@ export function checkConfig(config: unknown): CheckedConfig {
   if (!isPlainObject(config)) {
     throw new ConfigError(`createLedger takes a configuration object like { id: "my-ledger" }, got ${describe(config)}`);
   }
-  for (const key of Object.keys(config)) {
-    if (!CONFIG_KEYS.includes(key)) {
-      const guess = closest(key, CONFIG_KEYS);
-      throw new ConfigError(`unknown ledger option "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}; known options: ${CONFIG_KEYS.join(", ")}`);
-    }
-  }
+  checkKeys(config, CONFIG_KEYS, "ledger option", ConfigError);
   const id = config["id"];
   if (typeof id !== "string" || id.trim() === "") {
     throw new ConfigError(`ledger id must be a non-empty string, got ${describe(id)}`);
@@ -42,12 +49,17 @@ export function checkConfig(config: unknown): CheckedConfig {
   for (const key of ["modules", "options", "acl", "owner", "checkpoint"] as const) {
     if (config[key] !== undefined) openArgs[key] = config[key];
   }
-  if (openArgs["modules"] !== undefined && !Array.isArray(openArgs["modules"])) {
-    throw new ConfigError(`modules must be an array like [proofModule(), assetModule()], got ${describe(openArgs["modules"])}`);
+  const modules = openArgs["modules"];
+  if (modules !== undefined && !Array.isArray(modules)) {
+    throw new ConfigError(`modules must be an array like [proofModule(), assetModule()], got ${describe(modules)}`);
   }
-  if (openArgs["options"] !== undefined && !isPlainObject(openArgs["options"])) {
-    throw new ConfigError(`options must be an object like { maxEntries: 1000 }, got ${describe(openArgs["options"])}`);
+  if (Array.isArray(modules)) modules.forEach((module: unknown, i) => checkModuleConfig(module, `modules[${i}]`));
+  const options = openArgs["options"];
+  if (options !== undefined && !isPlainObject(options)) {
+    throw new ConfigError(`options must be an object like { maxEntries: 1000 }, got ${describe(options)}`);
   }
+  if (isPlainObject(options)) checkKeys(options, OPTION_KEYS, "engine option", ConfigError, { option: "options" });
+  checkCheckpoint(openArgs["checkpoint"]);
   const acl = openArgs["acl"];
   if (acl !== undefined && acl !== "none" && acl !== "inMemory") {
     throw new ConfigError(`acl must be "none" or "inMemory", got ${describe(acl)}`);
@@ -62,8 +74,10 @@ function checkBackend(backend: unknown): void {
   if (!isPlainObject(backend)) {
     throw new ConfigError(`backend must be an object like { mode: "wasm" }, got ${describe(backend)}`);
   }
-  if (backend["mode"] === "wasm") return;
-  if (backend["mode"] === "http") {
+  const mode = backend["mode"];
+  checkKeys(backend, mode === "wasm" || mode === "http" ? BACKEND_KEYS[mode] : BACKEND_KEYS.any, "backend option", ConfigError, { option: "backend" });
+  if (mode === "wasm") return;
+  if (mode === "http") {
     throw new ConfigError('backend mode "http" is not supported yet: leave backend out (or use { mode: "wasm" }) to run the engine in this process');
   }
   throw new ConfigError(`backend.mode must be "wasm" or "http", got ${describe(backend["mode"])}`);
@@ -87,7 +101,10 @@ function checkStorage(storage: unknown): CheckedConfig["storage"] {
   if (!isPlainObject(storage)) {
     throw new ConfigError(`storage must be a storage configuration such as sqliteStorage("./ledger.db"), got ${describe(storage)}`);
   }
-  switch (storage["type"]) {
+  const type = storage["type"];
+  const known = type === "none" || type === "sqlite" || type === "postgres" ? STORAGE_KEYS[type] : STORAGE_KEYS.any;
+  checkKeys(storage, known, "storage option", ConfigError, { option: "storage" });
+  switch (type) {
     case "none":
       return { type: "none" };
     case "sqlite": {

@@ -6,9 +6,10 @@
  * is at most 5 minutes in the future.
  */
 
-import { ContextValidationError, MissingContextError } from "./errors.js";
+import { ArgumentError, ContextValidationError, MissingContextError } from "./errors.js";
 import { describe, isPlainObject } from "./json.js";
 import type { RequestContext } from "./types/context.js";
+import { checkKeys, KNOWN_KEYS } from "./validate.js";
 
 /** How far in the future a context timestamp may lie, in ms. */
 const MAX_FUTURE_MS = 5 * 60 * 1000;
@@ -21,6 +22,7 @@ const OID = /^oid:onoal:[^:\s]+:\S+$/;
  *
  * @param requesterOid - who makes the request, e.g. `"oid:onoal:human:alice"`
  * @param options - a fixed `timestamp` (ms) and/or `metadata`
+ * @throws {ArgumentError} `INVALID_ARGUMENT` when `options` is not an object or has another key
  * @example
  * await ledger.append(record, createContext("oid:onoal:human:alice"));
  */
@@ -28,6 +30,10 @@ export function createContext(
   requesterOid: string,
   options: { timestamp?: number; metadata?: Record<string, unknown> } = {},
 ): RequestContext {
+  if (!isPlainObject(options)) {
+    throw new ArgumentError(`createContext options must be an object like { timestamp: 1700000000000 }, got ${describe(options)}`);
+  }
+  checkKeys(options, KNOWN_KEYS.createContext, "createContext option", ArgumentError, { argument: "createContext options" });
   const ctx: RequestContext = { requesterOid, timestamp: options.timestamp ?? Date.now() };
   if (options.metadata !== undefined) ctx.metadata = options.metadata;
   return ctx;
@@ -36,13 +42,15 @@ export function createContext(
 /**
  * Checks a context and throws when it is invalid.
  *
- * @throws {ContextValidationError} `INVALID_CONTEXT`: not an object, a malformed `requesterOid`, a
- *   timestamp that is not an integer or lies more than 5 minutes in the future, non-object metadata
+ * @throws {ContextValidationError} `INVALID_CONTEXT`: not an object, an unknown field, a malformed
+ *   `requesterOid`, a timestamp that is not an integer or lies more than 5 minutes in the future,
+ *   non-object metadata
  */
 export function validateContext(ctx: RequestContext): void {
   if (!isPlainObject(ctx)) {
     throw new ContextValidationError(`context must be an object like { requesterOid: "oid:onoal:human:alice" }, got ${describe(ctx)}`);
   }
+  checkKeys(ctx, KNOWN_KEYS.context, "context field", ContextValidationError);
   const oid: unknown = ctx.requesterOid;
   if (typeof oid !== "string" || oid.trim() === "") {
     throw new ContextValidationError(`requesterOid is required (a string like "oid:onoal:human:alice"), got ${describe(oid)}`);

@@ -72,33 +72,59 @@ export function findJsonProblem(value: unknown, path: string): JsonProblem | nul
  * so it fails the depth limit here, and {@link findJsonProblem} then names it as circular.
  */
 export function isJsonValue(value: unknown): boolean {
-  return isPlainJson(value, 0);
+  return jsonSizeAtLeast(value, Number.POSITIVE_INFINITY) >= 0;
 }
 
-function isPlainJson(value: unknown, depth: number): boolean {
+/**
+ * A lower bound of the bytes `value` takes in canonical JSON (RFC 8785), or -1 when it is not plain JSON
+ * (the same test as {@link isJsonValue}, in the same single walk). The walk stops as soon as the bound
+ * passes `limit`, so a value far too large costs no more than one that just fits: the result is then
+ * some number above `limit`, not the whole bound.
+ *
+ * Each UTF-16 unit of a string or key is at least one byte of UTF-8 (escapes and non-ASCII only add), so
+ * lengths are read and no string is encoded or copied.
+ */
+export function jsonSizeAtLeast(value: unknown, limit: number): number {
+  const walker = { size: 0, limit };
+  return sizeWalk(value, 0, walker) ? walker.size : -1;
+}
+
+/** Adds `value`'s bound to `w.size`; false when it is not plain JSON. Stops (true) once past `w.limit`. */
+function sizeWalk(value: unknown, depth: number, w: { size: number; limit: number }): boolean {
   switch (typeof value) {
     case "string":
+      w.size += value.length + 2;
+      return true;
     case "boolean":
+      w.size += value ? 4 : 5;
       return true;
     case "number":
+      w.size += 1;
       return Number.isFinite(value);
     case "object":
       break;
     default:
       return false;
   }
-  if (value === null) return true;
+  if (value === null) {
+    w.size += 4;
+    return true;
+  }
   if (depth >= MAX_DEPTH) return false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false;
+    w.size += value.length + 1; // brackets and commas
+    for (let i = 0; i < value.length && w.size <= w.limit; i++) {
+      if (!(i in value) || !sizeWalk(value[i], depth + 1, w)) return false;
     }
     return true;
   }
   if (!isPlainObject(value)) return false;
   const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) {
-    if (!isPlainJson(value[keys[i] as string], depth + 1)) return false;
+  w.size += keys.length + 1; // braces and commas
+  for (let i = 0; i < keys.length && w.size <= w.limit; i++) {
+    const key = keys[i] as string;
+    w.size += key.length + 3; // quotes and colon
+    if (!sizeWalk(value[key], depth + 1, w)) return false;
   }
   return true;
 }

@@ -20,7 +20,7 @@ import type {
   QueryFilters,
   QueryResult,
 } from "./types/record.js";
-import { checkContext, checkObject, checkRecord, checkRecords, checkString } from "./validate.js";
+import { checkContext, checkObject, checkRecord, checkRecords, checkString, checkVerifyOptions, KNOWN_KEYS } from "./validate.js";
 
 /** A ledger open in the shared runtime. */
 export class OpenLedger implements Ledger {
@@ -46,10 +46,10 @@ export class OpenLedger implements Ledger {
     };
     this.acl = {
       grant: async (grant: Grant, context?: RequestContext) =>
-        this.#call("acl.grant", withContext({ grant: checkObject("grant", grant, false) }, context)) as unknown as Grant,
+        this.#call("acl.grant", withContext({ grant: checkObject("grant", grant, KNOWN_KEYS.grant, "grant field", false) }, context)) as unknown as Grant,
       check: async (params: CheckParams) => this.#call("acl.check", checkParams(params)) as boolean,
       revoke: async (params: RevokeParams, context?: RequestContext) =>
-        this.#call("acl.revoke", withContext(checkObject("revoke parameters", params, false), context)) as boolean,
+        this.#call("acl.revoke", withContext(checkObject("revoke parameters", params, KNOWN_KEYS.aclRevoke, "acl.revoke parameter", false), context)) as boolean,
       listGrants: async (subjectOid: string) =>
         this.#call("acl.listGrants", { subjectOid: checkString("subjectOid", subjectOid) }) as unknown as Grant[],
     };
@@ -84,12 +84,12 @@ export class OpenLedger implements Ledger {
 
   async query(filters: QueryFilters = {}): Promise<QueryResult> {
     this.#open("query");
-    return this.#call("query", { filters: checkObject("query filters", filters) }) as unknown as QueryResult;
+    return this.#call("query", { filters: checkObject("query filters", filters, KNOWN_KEYS.query, "query filter") }) as unknown as QueryResult;
   }
 
   async verify(options: VerifyOptions = {}): Promise<void> {
     this.#open("verify");
-    this.#call("verify", checkObject("verify options", options));
+    this.#call("verify", checkVerifyOptions("verify", options));
   }
 
   async length(): Promise<number> {
@@ -110,7 +110,7 @@ export class OpenLedger implements Ledger {
 
   async verifyStorage(options: VerifyOptions = {}): Promise<boolean> {
     this.#open("verifyStorage");
-    return this.#call("verifyStorage", checkObject("verifyStorage options", options)) as boolean;
+    return this.#call("verifyStorage", checkVerifyOptions("verifyStorage", options)) as boolean;
   }
 
   async checkpoint(): Promise<Checkpoint> {
@@ -165,7 +165,7 @@ function withContext(args: JsonObject, context: unknown): JsonObject {
 
 /** `acl.check` accepts the original's `requesterOid` as well as `subjectOid`. */
 function checkParams(params: CheckParams): JsonObject {
-  const obj = checkObject("check parameters", params, false);
+  const obj = checkObject("check parameters", params, KNOWN_KEYS.aclCheck, "acl.check parameter", false);
   const { requesterOid, ...rest } = obj;
   return requesterOid !== undefined && rest["subjectOid"] === undefined ? { ...rest, subjectOid: requesterOid } : obj;
 }

@@ -1,9 +1,13 @@
 /** Storage configuration helpers: `inMemoryStorage`, `sqliteStorage`, `postgresStorage`, `autoStorage`. */
 
 import { ConfigError } from "./errors.js";
-import { describe } from "./json.js";
+import { describe, isPlainObject } from "./json.js";
 import { isNode } from "./runtime/platform.js";
 import type { Durability, MemoryStorageConfig, PostgresStorageConfig, SqliteStorageConfig } from "./types/config.js";
+import { checkKeys } from "./validate.js";
+
+/** Keys of {@link SqliteStorageOptions}. Shared with `createLedger`'s check of a storage configuration. */
+export const SQLITE_OPTION_KEYS = ["durability"];
 
 /** Options of {@link sqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -32,15 +36,16 @@ export function inMemoryStorage(): MemoryStorageConfig {
  *
  * @param path - the database file, e.g. `"./data/ledger.db"`
  * @param options - `{ durability: "fast" }` trades power-cut safety of the last commits for speed
- * @throws {ConfigError} `INVALID_CONFIG` for an empty or blank path or a bad option
+ * @throws {ConfigError} `INVALID_CONFIG` for an empty or blank path, or an option that is unknown or bad
  * @example
  * const ledger = await createLedger({ id: "orders", storage: sqliteStorage("./data/orders.db") });
  */
 export function sqliteStorage(path: string, options: SqliteStorageOptions = {}): SqliteStorageConfig {
   checkSqlitePath(path);
-  if (typeof options !== "object" || options === null) {
+  if (!isPlainObject(options)) {
     throw new ConfigError(`sqliteStorage options must be an object like { durability: "fast" }, got ${describe(options)}`);
   }
+  checkKeys(options, SQLITE_OPTION_KEYS, "sqliteStorage option", ConfigError, { option: "sqliteStorage" });
   const durability = options.durability ?? "full";
   if (durability !== "full" && durability !== "fast") {
     throw new ConfigError(`sqliteStorage durability must be "full" or "fast", got ${describe(durability)}`);

@@ -23,3 +23,25 @@ function distance(a: string, b: string): number {
   }
   return prev[b.length] ?? 0;
 }
+
+/** The first key of an object that is not a known one, and the message that names it. */
+export interface UnknownKey {
+  /** The key as it was given. */
+  key: string;
+  /** `unknown <what> "<key>" (did you mean "<known>"?); known <what>s: a, b, c`. */
+  message: string;
+}
+
+/**
+ * The first own key of `value` outside `known`, or undefined. Keys whose value is `undefined` count too:
+ * a misspelt name is wrong whatever it holds.
+ */
+export function unknownKey(value: object, known: readonly string[], what: string): UnknownKey | undefined {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    const hint = guess ? ` (did you mean "${guess}"?)` : "";
+    return { key, message: `unknown ${what} ${JSON.stringify(key)}${hint}; known ${what}s: ${known.join(", ")}` };
+  }
+  return undefined;
+}

@@ -4,10 +4,44 @@
  * authority on everything else (limits, RFC 8785 ranges, context rules, module rules). Not public.
  */
 
-import { ArgumentError, ContextError, ValidationError } from "./errors.js";
-import { describe, findJsonProblem, isJsonValue, isPlainObject, type JsonObject } from "./json.js";
+import { ArgumentError, ContextError, type NucleusError, ValidationError } from "./errors.js";
+import { describe, findJsonProblem, jsonSizeAtLeast, isPlainObject, type JsonObject } from "./json.js";
+import { unknownKey } from "./suggest.js";
 
 const RECORD_SHAPE = "{ id: string, stream: string, timestamp?: number, payload: object | array, meta?: object }";
+
+/** The members of a record, as the engine allows them (docs/FORMAT.md §1). */
+const RECORD_FIELDS = ["id", "stream", "timestamp", "payload", "meta"];
+
+/** The engine's limit on a record's canonical form (docs/FORMAT.md §1, `MAX_RECORD_BYTES`). */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+/**
+ * The keys each options object of the public API accepts: one table, so that every function refuses a
+ * misspelt key the same way ({@link checkKeys}). The engine checks values; these only check names.
+ */
+export const KNOWN_KEYS = {
+  context: ["requesterOid", "timestamp", "metadata"],
+  createContext: ["timestamp", "metadata"],
+  verify: ["checkpoint"],
+  checkpoint: ["size", "hash"],
+  query: ["stream", "id", "timestampFrom", "timestampTo", "moduleFilters", "offset", "limit", "order"],
+  grant: ["subjectOid", "resourceOid", "action", "grantedBy", "grantedAt", "expiresAt", "metadata"],
+  aclCheck: ["requesterOid", "subjectOid", "resourceOid", "action"],
+  aclRevoke: ["subjectOid", "resourceOid", "action"],
+} as const satisfies Record<string, readonly string[]>;
+
+/** A {@link NucleusError} subclass that takes `(message, details)`. */
+export type ErrorClass = new (message: string, details?: JsonObject) => NucleusError;
+
+/**
+ * Throws `new error(message, {...details, key})` for the first key of `value` outside `known`, naming
+ * it and, when one is close, the key that was meant.
+ */
+export function checkKeys(value: object, known: readonly string[], what: string, error: ErrorClass, details: JsonObject = {}): void {
+  const bad = unknownKey(value, known, what);
+  if (bad) throw new error(bad.message, { ...details, key: bad.key });
+}
 
 /**
  * Checks one record; returns a shallow copy as JSON (top-level `timestamp`/`meta` that are undefined are
@@ -18,6 +52,10 @@ export function checkRecord(record: unknown, index?: number): JsonObject {
   const where = (): string => (index === undefined ? "record" : `records[${index}]`);
   if (!isPlainObject(record)) {
     throw new ValidationError(`${where()} must be an object ${RECORD_SHAPE}, got ${describe(record)}`);
+  }
+  const bad = unknownKey(record, RECORD_FIELDS, "record field");
+  if (bad) {
+    throw new ValidationError(index === undefined ? bad.message : `records[${index}]: ${bad.message}`, withIndex({ fields: [bad.key] }, index));
   }
   const { id, stream, timestamp: ts, payload, meta } = record;
   if (typeof id !== "string" || id === "") throw fieldError(where(), "id", id);
@@ -42,11 +80,23 @@ export function checkRecord(record: unknown, index?: number): JsonObject {
     if (value === undefined && (key === "timestamp" || key === "meta")) continue;
     out[key] = value;
   }
-  if (!isJsonValue(out)) {
+  // One walk answers both "is it plain JSON?" and "is it certainly too big?", stopping once past the
+  // limit: a 400 MiB payload is refused here in microseconds, before it is serialized or copied.
+  const size = jsonSizeAtLeast(out, MAX_RECORD_BYTES);
+  if (size > MAX_RECORD_BYTES) {
+    const message = `record is more than ${MAX_RECORD_BYTES} bytes in canonical form; the limit is ${MAX_RECORD_BYTES}`;
+    throw new ValidationError(index === undefined ? message : `records[${index}]: ${message}`, withIndex({ limit: MAX_RECORD_BYTES }, index));
+  }
+  if (size < 0) {
     const problem = findJsonProblem(out, where());
     if (problem) throw new ValidationError(`${problem.path} ${problem.problem}`, { path: problem.path });
   }
   return out as JsonObject;
+}
+
+/** `details` plus the record's place in a batch, as the engine reports it. */
+function withIndex(details: JsonObject, index: number | undefined): JsonObject {
+  return index === undefined ? details : { ...details, index };
 }
 
 function fieldError(where: string, key: "id" | "stream", value: unknown): ValidationError {
@@ -69,6 +119,7 @@ export function checkContext(context: unknown): JsonObject | undefined {
   if (!isPlainObject(context)) {
     throw new ContextError(`context must be an object like { requesterOid: "oid:onoal:human:alice" }, got ${describe(context)}`);
   }
+  checkKeys(context, KNOWN_KEYS.context, "context field", ContextError);
   const problem = findJsonProblem(dropUndefined(context), "context");
   if (problem) throw new ContextError(`${problem.path} ${problem.problem}`);
   return dropUndefined(context) as JsonObject;
@@ -82,16 +133,36 @@ export function checkString(name: string, value: unknown): string {
   return value;
 }
 
-/** Checks an optional object argument (filters, options, grants); top-level undefined keys are dropped. */
-export function checkObject(name: string, value: unknown, optional = true): JsonObject {
+/**
+ * Checks an object argument (filters, options, grants): a plain object whose keys are all in `known`
+ * (`INVALID_ARGUMENT` naming the first other one) and whose values are JSON. Top-level undefined values
+ * are dropped. An absent optional argument is `{}`.
+ */
+export function checkObject(name: string, value: unknown, known: readonly string[], what: string, optional = true): JsonObject {
   if (value === undefined && optional) return {};
   if (!isPlainObject(value)) {
     throw new ArgumentError(`${name} must be an object, got ${describe(value)}`, { argument: name });
   }
+  checkKeys(value, known, what, ArgumentError, { argument: name });
   const clean = dropUndefined(value);
   const problem = findJsonProblem(clean, name);
   if (problem) throw new ArgumentError(`${problem.path} ${problem.problem}`, { argument: name });
   return clean as JsonObject;
+}
+
+/**
+ * Checks the options of `verify` / `verifyStorage`, including a checkpoint given as `{size, hash}` (its
+ * text form is a string and is left to the engine).
+ */
+export function checkVerifyOptions(method: "verify" | "verifyStorage", options: unknown): JsonObject {
+  const checked = checkObject(`${method} options`, options, KNOWN_KEYS.verify, `${method} option`);
+  checkCheckpoint(checked["checkpoint"]);
+  return checked;
+}
+
+/** Refuses a `{size, hash}` checkpoint with another key (`INVALID_ARGUMENT`); the engine checks the rest. */
+export function checkCheckpoint(checkpoint: unknown): void {
+  if (isPlainObject(checkpoint)) checkKeys(checkpoint, KNOWN_KEYS.checkpoint, "checkpoint field", ArgumentError, { argument: "checkpoint" });
 }
 
 /** A shallow copy without keys whose value is undefined (optional fields left unset). */

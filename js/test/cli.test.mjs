@@ -5,46 +5,16 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { consumerDir, loadPackage, tempDir } from "./helpers/consumer.mjs";
+import { fingerprint, runCli } from "./helpers/cli.mjs";
+import { loadPackage, tempDir } from "./helpers/consumer.mjs";
 
 const { createLedger, sqliteStorage } = await loadPackage();
-const bin = join(consumerDir, "node_modules", ".bin", "nucleus");
 
-/** Runs `nucleus ...args`; resolves to {code, stdout, stderr, json (parsed stdout when it is JSON)}. */
-function nucleus(args, { cwd = dir, input } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { cwd, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      let json;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, json });
-    });
-    child.stdin.end(input ?? "");
-  });
-}
-
-/** A fingerprint of a directory: every file's name and the SHA-256 of its bytes. */
-function fingerprint(directory) {
-  return Object.fromEntries(
-    readdirSync(directory)
-      .sort()
-      .map((name) => [name, createHash("sha256").update(readFileSync(join(directory, name))).digest("hex")]),
-  );
-}
+/** Runs `nucleus ...args` in the test directory (see runCli). */
+const nucleus = (args, options = {}) => runCli(args, { cwd: dir, ...options });
 
 let copies = 0;
 /** A copy of `file` alone in a new directory (commands that lock the file cannot share it concurrently). */
@@ -208,7 +178,7 @@ test("info: id, entries, latest hash, checkpoint, versions, size, lock holder; r
     nucleus(["info", broken, "--json"]),
   ]);
   assert.equal(human.code, 0, human.stderr);
-  for (const line of [/ledger id\s+cli-ledger/, /entries\s+25/, new RegExp(`latest hash\\s+${hashes[24]}`), /SQLite schema 1/, /lock\s+none/]) {
+  for (const line of [/ledger id\s+cli-ledger/, /entries\s+25/, new RegExp(`latest hash\\s+${hashes[24]}`), /hash format 2, SQLite schema 2/, /lock\s+none/]) {
     assert.match(human.stdout, line);
   }
   const info = json.json;
@@ -216,8 +186,8 @@ test("info: id, entries, latest hash, checkpoint, versions, size, lock holder; r
   assert.equal(info.entries, 25);
   assert.equal(info.latestHash, hashes[24]);
   assert.deepEqual(info.checkpoint, { size: 25, hash: hashes[24] });
-  assert.equal(info.formatVersion, 1);
-  assert.equal(info.schemaVersion, 1);
+  assert.equal(info.formatVersion, 2);
+  assert.equal(info.schemaVersion, 2);
   assert.equal(info.fileSize, readFileSync(good).length);
   assert.equal(info.lock, null);
   assert.deepEqual(info.streams, [{ stream: "even", entries: 13 }, { stream: "odd", entries: 12 }]);
@@ -259,7 +229,7 @@ test("export to stdout and --out, import into a new file (id from the header), r
   assert.equal(stdout.code, 0, stdout.stderr);
   const lines = stdout.stdout.trimEnd().split("\n");
   assert.equal(lines.length, 26);
-  assert.deepEqual(JSON.parse(lines[0]), { format: "nucleus-export", ledger_id: "cli-ledger", size: 25, version: 1 });
+  assert.deepEqual(JSON.parse(lines[0]), { format: "nucleus-export", ledger_id: "cli-ledger", size: 25, version: 2 });
   assert.equal(JSON.parse(lines[25]).hash, hashes[24]);
   assert.equal(toFile.code, 0, toFile.stderr);
   assert.equal(toFile.json.entries, 25);

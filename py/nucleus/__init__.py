@@ -37,6 +37,7 @@ from ._modules import Module, ModuleRegistry, ModuleState
 from ._options import LedgerOptions
 from ._query import QueryResult
 from ._records import MAX_ID_LENGTH, MAX_RECORD_BYTES, MAX_STREAM_LENGTH
+from ._upgrade import upgrade_file
 from .storage import MemoryStorage, SqliteStorage, Storage
 
 __version__ = "0.1.0"
@@ -84,4 +85,5 @@ __all__ = [
     "entry_preimage",
     "is_valid_oid",
     "ledger_resource",
+    "upgrade_file",
 ]

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
-import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import __version__, _json
+from ._acl import ACL_STREAM, AclState, ledger_resource
 from ._checkpoint import Checkpoint
 from ._context import parse_context
 from ._errors import (
@@ -20,16 +19,18 @@ from ._errors import (
     ArgumentError,
     ConfigError,
     LedgerClosed,
-    LedgerMismatch,
     NucleusError,
     StorageError,
     StorageUnsupported,
 )
+from ._export import parse_export
 from ._hashing import FORMAT_VERSION
 from ._ledger import Ledger
-from ._verify import EMPTY_TIP, Tip, verify_stored
+from ._options import check_ledger_id
+from ._query import QuerySpec
+from ._records import prepare_record
+from ._verify import EMPTY_TIP, ChainWalk, Tip, verify_stored
 from .storage import MemoryStorage, SqliteStorage, Storage
-from .storage._schema import APPLICATION_ID, SCHEMA_VERSION
 
 _ledgers: dict[int, Ledger] = {}
 _next_handle = 1
@@ -126,81 +127,23 @@ def _context(args: dict[str, Any]) -> Any:
 
 @contextlib.contextmanager
 def _read_only(path: Any) -> Iterator[SqliteStorage]:
-    """A SqliteStorage on a read-only connection to the ledger file at ``path``. Nothing is written: no
-    migration, no checkpoint, no ``-shm`` file (locking_mode EXCLUSIVE keeps the WAL index in memory).
-    The caller holds the file lock when it needs a stable view."""
+    """The ledger file at ``path``, opened read-only whatever ledger it holds: nothing is written."""
     if type(path) is not str or not path.strip():
         raise ArgumentError(f"inspecting a ledger file needs its path, got {path!r}")
-    if not os.path.isfile(path):
-        raise StorageError(f"{path} does not exist or is not a file", details={"path": path, "reason": "missing"})
-    storage = SqliteStorage(path, lock=False)
-    wal = storage.path + "-wal"
-    had_wal = os.path.exists(wal)
-    conn = _connect_read_only(storage.path, "mode=ro")
-    if conn is None and (not had_wal or os.path.getsize(wal) == 0):
-        # CPython's SQLite cannot open a WAL database read-only without a -shm file; with no log to
-        # replay, reading the main file as immutable sees the same data.
-        conn = _connect_read_only(storage.path, "mode=ro&immutable=1")
-    if conn is None:
-        raise StorageError(f"cannot open {path} read-only", details={"path": path, "reason": "io"})
-    storage._conn = conn
+    storage = SqliteStorage(path, read_only=True)
     try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if app_id != APPLICATION_ID:
-            raise LedgerMismatch(f"{path} is not a Nucleus ledger", details={"reason": "not_a_ledger"})
-        if version > SCHEMA_VERSION:
-            raise LedgerMismatch(
-                f"{path} has schema version {version}; this Nucleus reads up to {SCHEMA_VERSION}",
-                details={"reason": "newer_schema", "found": version, "supported": SCHEMA_VERSION},
-            )
+        storage.open(None)
         yield storage
     except sqlite3.Error as err:
         raise StorageError(f"reading {path} failed: {err}", details={"path": path, "reason": "io"}) from None
     finally:
-        storage._conn = None
-        conn.close()
-        # Emscripten's SQLite leaves an empty -wal behind even read-only; it was not there before.
-        if not had_wal and os.path.exists(wal) and os.path.getsize(wal) == 0:
-            os.unlink(wal)
-
-
-def _connect_read_only(path: str, mode: str) -> sqlite3.Connection | None:
-    """A read-only connection that has read the schema; None on an I/O error; LEDGER_MISMATCH if not SQLite."""
-    conn = sqlite3.connect(f"file:{urllib.parse.quote(path)}?{mode}", uri=True, isolation_level=None)
-    try:
-        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as err:
-        conn.close()
-        if isinstance(err, sqlite3.OperationalError) and "not a database" not in str(err):
-            return None
-        raise LedgerMismatch(f"{path} is not a Nucleus ledger ({err})", details={"reason": "not_a_ledger"}) from None
-    return conn
+        storage.close()
 
 
 def _inspect(args: dict[str, Any]) -> dict[str, Any]:
     """What a ledger file holds, read without verifying or writing it."""
     with _read_only(args.get("path")) as storage:
-        conn = storage._require()
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        tip = storage.tip()
-        streams = conn.execute(
-            "SELECT stream, count(*) FROM entries GROUP BY stream ORDER BY count(*) DESC, stream LIMIT 50"
-        ).fetchall()
-        created = meta.get("created_at", "")
-        return {
-            "ledgerId": meta.get("ledger_id"),
-            "formatVersion": int(meta.get("format_version") or 0),
-            "schemaVersion": conn.execute("PRAGMA user_version").fetchone()[0],
-            "createdAt": int(created) if created.isdigit() else None,
-            "owner": meta.get("owner"),
-            "entries": storage.count(),
-            "latestHash": tip.hash if tip else None,
-            "firstTimestamp": conn.execute("SELECT min(timestamp) FROM entries").fetchone()[0],
-            "lastTimestamp": tip.timestamp if tip else None,
-            "streams": [{"stream": name, "entries": n} for name, n in streams],
-        }
+        return storage.summary()
 
 
 def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
@@ -218,8 +161,39 @@ def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
         raise ArgumentError(f"verifyFile 'limit' must be a positive integer, got {limit!r}")
     kept = None if args.get("checkpoint") is None else Checkpoint.parse(args["checkpoint"])
     with _read_only(args.get("path")) as storage:
-        end, done = verify_stored(storage, kept, start=tip, limit=limit)
+        walk = ChainWalk(storage.ledger_id or "", storage.format_version, _acl_before(storage, tip.size))
+        end, done = verify_stored(storage, walk, kept, start=tip, limit=limit)
         return {"size": end.size, "hash": end.hash, "timestamp": end.timestamp, "done": done}
+
+
+def _acl_before(storage: SqliteStorage, size: int) -> AclState:
+    """The access-control state the first ``size`` entries built (verified by the earlier chunks of the caller),
+    so that a chunk replays the rest from where the last one stopped."""
+    owner, grants = storage.legacy_acl()
+    state = AclState(owner, {(g["subjectOid"], g["resourceOid"], g["action"]): g for g in grants})
+    if size and storage.format_version >= 2:
+        page, _ = storage.query(QuerySpec(stream=ACL_STREAM, end=size, limit=2**53 - 1))
+        for entry in page:
+            state.apply(entry.seq, entry.record, ledger_resource(storage.ledger_id or ""))
+    return state
+
+
+# -- checks without a ledger (the `nucleus` CLI asks before it creates a file) ---------------------------
+
+
+def _validate_record(args: dict[str, Any]) -> None:
+    """Refuse ``record`` (and ``ledgerId`` when given) as ``open`` and ``append`` would, with no ledger: shape,
+    limits and canonical form. Rules that need a ledger's state (timestamps going back, modules, unique ids,
+    access) are left to the append itself."""
+    if args.get("ledgerId") is not None:
+        check_ledger_id(args["ledgerId"])
+    prepare_record(args.get("record"), default_timestamp=0, json_decoded=True)
+
+
+def _validate_export(args: dict[str, Any]) -> dict[str, int]:
+    """Verify an export whole, as ``importEntries`` into a new ledger ``ledgerId`` would, writing nothing."""
+    ledger_id = check_ledger_id(args.get("ledgerId"))
+    return {"entries": len(parse_export(args.get("data"), ledger_id, ChainWalk(ledger_id, FORMAT_VERSION)))}
 
 
 def _dispatch(request: Any) -> Any:
@@ -237,6 +211,10 @@ def _dispatch(request: Any) -> Any:
         return _inspect(args)
     if op == "verifyFile":
         return _verify_file(args)
+    if op == "validateRecord":
+        return _validate_record(args)
+    if op == "validateExport":
+        return _validate_export(args)
     fn = _OPS.get(op)
     if fn is None:
         raise ArgumentError(f"unknown bridge op {op!r}")

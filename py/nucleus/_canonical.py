@@ -3,7 +3,9 @@
 Not public. ``canonicalize(value)`` returns the canonical UTF-8 bytes or raises ``ValidationError``
 naming the offending path. Values must be what JSON and RFC 8785 can carry without change: ``dict``
 with ``str`` keys, ``list``/``tuple``, ``str`` of valid Unicode, ``bool``, ``None``, ``int`` within
-±(2^53−1) and finite ``float``. Anything else is refused, never coerced.
+±(2^53−1) and finite ``float`` whose RFC 8785 spelling, when it has no ``.`` or exponent (so that it reads
+back as an integer), is within ±(2^53−1) too: ``1e20`` (spelled ``100000000000000000000``) is refused,
+``1e21`` (``1e+21``) is not. Anything else is refused, never coerced.
 
 Speed: the common case (no floats, no keys outside the Basic Multilingual Plane) is serialized by the
 C ``json`` encoder with ``sort_keys``, which equals JCS there: code-point order equals UTF-16 order for
@@ -24,6 +26,9 @@ from ._errors import ValidationError
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 64
+# ECMAScript spells a number with an exponent from 1e21 up (and below 1e-6); an integral double below it gets
+# plain digits (docs/FORMAT.md, Records: the number rule).
+_EXPONENT_FROM = 1e21
 
 # The C encoder, built once, without circular-reference markers (_check bounds the depth first).
 # Where a Python build lacks the C accelerator, the stdlib encoder gives the same text, slower.
@@ -111,9 +116,16 @@ def _check(value: Any, depth: int) -> bool:
             return False
         raise _Bad(f"integer {value} is outside ±(2^53−1); JavaScript cannot represent it exactly")
     if t is float:
-        if math.isfinite(value):
-            return True
-        raise _Bad(f"{value!r} is not a JSON number")
+        if not math.isfinite(value):
+            raise _Bad(f"{value!r} is not a JSON number")
+        if MAX_SAFE_INTEGER < abs(value) < _EXPONENT_FROM and value.is_integer():
+            # Spelled with plain digits (RFC 8785), it reads back as an integer beyond ±(2^53−1), which import,
+            # the CLI and Node refuse: refusing it here keeps every runtime accepting the same values.
+            raise _Bad(
+                f"number {value!r} is spelled {format_number(value)} in canonical JSON, which reads back as an "
+                "integer outside ±(2^53−1); JavaScript cannot represent it exactly"
+            )
+        return True
     raise _Bad(f"a {_describe(value)} is not a JSON value")
 
 

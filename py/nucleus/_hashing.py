@@ -1,23 +1,37 @@
-"""Every hash preimage of Nucleus, and nothing else. Not public. docs/FORMAT.md is its specification.
+"""Every hash preimage of Nucleus, and nothing else. Not public. docs/FORMAT.md §3 is its specification.
 
-The entry hash is SHA-256 (lowercase hex) over the RFC 8785 canonical form of the object
+Format 2 (written by this version): the entry hash is SHA-256 (lowercase hex) over the RFC 8785 canonical
+form of the object
 
-    {"format": "nucleus-entry-v1", "prev": <previous entry hash or null>, "record": <record>, "seq": <n>}
+    {"format": "nucleus-entry-v2", "ledger": <ledger id>, "prev": <previous hash or null>,
+     "record": <record>, "seq": <n>}
 
-Because the record's canonical bytes are themselves RFC 8785 output, the preimage is built by
-concatenation: the keys above are already in canonical order. The ``format`` member is the domain
-separator: no other hash in Nucleus (or a plain record hash) can collide with an entry hash.
+Format 1 (read only, for files written by 0.1) had no ``ledger`` member and the tag ``nucleus-entry-v1``.
+
+Because the record's canonical bytes are themselves RFC 8785 output and a ledger id holds no character that
+JSON escapes, the preimage is built by concatenation: the keys above are already in canonical order. The
+``format`` member is the domain separator (no other hash in Nucleus can collide with an entry hash); the
+``ledger`` member binds every entry to its ledger, so one ledger's entries never verify as another's.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-FORMAT_VERSION = 1
-ENTRY_FORMAT_TAG = "nucleus-entry-v1"
-
-_TEMPLATE = b'{"format":"' + ENTRY_FORMAT_TAG.encode() + b'","prev":%s,"record":%s,"seq":%d}'
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+ENTRY_FORMAT_TAG = "nucleus-entry-v2"
+_TAGS = {1: b"nucleus-entry-v1", 2: ENTRY_FORMAT_TAG.encode()}
 _sha256 = hashlib.sha256
+
+
+def entry_template(ledger_id: str, format_version: int = FORMAT_VERSION) -> bytes:
+    """The preimage of ``ledger_id``'s entries with ``%s`` (prev), ``%s`` (record) and ``%d`` (seq) left open."""
+    tag = _TAGS[format_version]
+    if format_version == 1:
+        return b'{"format":"' + tag + b'","prev":%s,"record":%s,"seq":%d}'
+    # Ledger ids are [A-Za-z0-9._~:@-] (_options.LEDGER_ID): no JSON escaping, no '%' to clash with formatting.
+    return b'{"format":"' + tag + b'","ledger":"' + ledger_id.encode("ascii") + b'","prev":%s,"record":%s,"seq":%d}'
 
 
 def quoted_prev(prev_hash: str | None) -> bytes:
@@ -25,16 +39,29 @@ def quoted_prev(prev_hash: str | None) -> bytes:
     return b"null" if prev_hash is None else b'"' + prev_hash.encode("ascii") + b'"'
 
 
-def entry_preimage(seq: int, prev_hash: str | None, record_bytes: bytes) -> bytes:
+def entry_preimage(
+    ledger_id: str, seq: int, prev_hash: str | None, record_bytes: bytes, *, format_version: int = FORMAT_VERSION
+) -> bytes:
     """The exact bytes whose SHA-256 is the entry hash."""
-    return _TEMPLATE % (quoted_prev(prev_hash), record_bytes, seq)
+    return entry_template(ledger_id, format_version) % (quoted_prev(prev_hash), record_bytes, seq)
 
 
-def entry_hash(seq: int, prev_hash: str | None, record_bytes: bytes) -> str:
-    """The entry hash of record ``record_bytes`` (canonical JSON) at ``seq`` after ``prev_hash``."""
-    return _sha256(_TEMPLATE % (quoted_prev(prev_hash), record_bytes, seq)).hexdigest()
+def entry_hash(
+    ledger_id: str, seq: int, prev_hash: str | None, record_bytes: bytes, *, format_version: int = FORMAT_VERSION
+) -> str:
+    """The entry hash of record ``record_bytes`` (canonical JSON) at ``seq`` after ``prev_hash`` in ``ledger_id``."""
+    return _sha256(entry_preimage(ledger_id, seq, prev_hash, record_bytes, format_version=format_version)).hexdigest()
 
 
-def entry_hash_quoted(seq: int, prev_quoted: bytes, record_bytes: bytes) -> str:
-    """``entry_hash`` with ``prev`` already in its JSON spelling (the verifier's hot loop)."""
-    return _sha256(_TEMPLATE % (prev_quoted, record_bytes, seq)).hexdigest()
+def chain_hashes(template: bytes, seq: int, prev_hash: str | None, records: list[bytes]) -> list[str]:
+    """The hashes of ``records`` appended from ``seq`` after ``prev_hash``: the one place the chain step is
+    taken when writing (the verifier's walk takes it again, interleaved with its checks)."""
+    out = []
+    prev_q = quoted_prev(prev_hash)
+    sha = _sha256
+    for record in records:
+        h = sha(template % (prev_q, record, seq)).hexdigest()
+        out.append(h)
+        seq += 1
+        prev_q = b'"' + h.encode("ascii") + b'"'
+    return out

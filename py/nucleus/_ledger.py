@@ -2,16 +2,19 @@
 
 Append pipeline (single and batch): context and access → validation → module ``before_append`` →
 entries (seq, prev hash, hash) → one atomic storage write → module ``after_append`` → new tip. A
-failure before the write changes nothing anywhere. The ledger keeps only the tip in memory.
+failure before the write changes nothing anywhere. The ledger keeps the tip and the access-control state
+(rebuilt from the chain's ``nucleus.acl`` entries) in memory; reads serve only seqs below the verified tip.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ._acl import ACL_MODES, AccessControl
+from ._acl import ACL_MODES, ACL_STREAM, AccessControl, AclState, owner_record
 from ._builtin_modules import module_from_config
 from ._checkpoint import Checkpoint
 from ._context import RequestContext, check_oid, parse_context
@@ -28,12 +31,12 @@ from ._errors import (
     ValidationError,
 )
 from ._export import export_lines, parse_export
-from ._hashing import entry_hash_quoted, quoted_prev
+from ._hashing import FORMAT_VERSION, chain_hashes
 from ._modules import Module, ModuleRegistry
 from ._options import LedgerOptions, check_ledger_id
-from ._query import QueryResult, parse_query
+from ._query import RESERVED_PREFIX, QueryResult, parse_query
 from ._records import prepare_record
-from ._verify import EMPTY_TIP, Tip, verify_stored
+from ._verify import EMPTY_TIP, ChainWalk, Tip, verify_stored
 from .storage._protocol import Storage
 from .storage.memory import MemoryStorage
 
@@ -50,16 +53,18 @@ class Ledger:
         ledger_id: str,
         storage: Storage,
         modules: ModuleRegistry,
-        acl: AccessControl,
+        acl_enabled: bool,
         options: LedgerOptions,
-        tip: Tip,
+        format_version: int,
     ):
         self.id = ledger_id
         self._storage = storage
         self.modules = modules
-        self.acl = acl
         self.options = options
-        self._tip = tip
+        self.format_version = format_version
+        self._tip = EMPTY_TIP
+        self._acl_state = AclState()
+        self.acl = AccessControl(ledger_id, self._acl_state, acl_enabled, self._append_system, self._acl_timestamp)
         self._closed = False
         self._metrics = {"appends": 0, "batches": 0, "queries": 0, "verifications": 0}
 
@@ -89,29 +94,41 @@ class Ledger:
         opts = LedgerOptions.parse(options)
         kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
         storage = MemoryStorage() if storage is None else storage
-        meta = storage.open(ledger_id, owner)
         try:
-            if owner is not None and meta.owner != owner:
-                raise LedgerMismatch(
-                    f"ledger {ledger_id!r} is owned by {meta.owner}, not {owner}",
-                    details={"reason": "other_owner", "found": meta.owner},
-                )
-            if acl != "none" and meta.owner is None:
-                raise ConfigError("access control needs an owner: open the ledger with owner='oid:onoal:...'")
-            ledger = cls(
-                ledger_id,
-                storage,
-                registry,
-                AccessControl(storage, ledger_id, meta.owner, acl != "none"),
-                opts,
-                EMPTY_TIP,
-            )
+            # Without an owner, access control can only use one the ledger already has: never create a file for it.
+            meta = storage.open(ledger_id, create=acl == "none" or owner is not None)
+        except StorageError as err:
+            if err.details.get("reason") == "missing" and not storage.read_only:
+                raise ConfigError(
+                    "access control needs an owner: open a new ledger with owner='oid:onoal:...'"
+                ) from None
+            raise
+        try:
+            ledger = cls(ledger_id, storage, registry, acl != "none", opts, meta.format_version)
             ledger._tip = ledger._verify_stored(kept)
+            ledger._settle_owner(owner)
+            if acl != "none" and ledger.acl.owner is None:
+                raise ConfigError("access control needs an owner: open the ledger with owner='oid:onoal:...'")
             registry.start_all(ledger_id)
         except BaseException:
             storage.close()
             raise
         return ledger
+
+    def _settle_owner(self, owner: str | None) -> None:
+        """The owner asked for must be the chain's; a ledger without one gets it as an entry (at the last entry's
+        timestamp, so that two new ledgers with the same id and owner start with the same entry)."""
+        if owner is None:
+            return
+        current = self._acl_state.owner
+        if current is None:
+            self._require_writable()
+            self._write_records([owner_record(owner, self._tip.timestamp)])
+        elif current != owner:
+            raise LedgerMismatch(
+                f"ledger {self.id!r} is owned by {current}, not {owner}",
+                details={"reason": "other_owner", "found": current},
+            )
 
     # -- state -----------------------------------------------------------------------------------------
 
@@ -133,6 +150,15 @@ class Ledger:
         """Whether entries survive this process."""
         self._require_open()
         return self._storage.persistent
+
+    def _require_writable(self) -> None:
+        if self.format_version != FORMAT_VERSION:
+            raise LedgerMismatch(
+                f"ledger {self.id!r} is stored in format {self.format_version}, which binds neither the ledger id "
+                "nor access control into the chain: it can be read and verified, not appended to. Copy it into a "
+                "format-2 file with `nucleus upgrade <old.db> <new.db>` (Python: nucleus.upgrade_file)",
+                details={"reason": "old_format", "found": self.format_version, "supported": FORMAT_VERSION},
+            )
 
     # -- appending -------------------------------------------------------------------------------------
 
@@ -172,13 +198,19 @@ class Ledger:
                 enriched = self.modules.before_append(p.fields, ctx) if has_modules else None
                 if enriched is not None:
                     p = prepare_record(enriched, default_timestamp=p.timestamp, require_timestamp=True)
+                if p.stream.startswith(RESERVED_PREFIX):
+                    raise ValidationError(
+                        f"record.stream {p.stream!r} is reserved: streams starting with {RESERVED_PREFIX!r} "
+                        "hold the engine's own entries (access control)",
+                        details={"field": "stream"},
+                    )
                 if p.timestamp < floor:
                     raise ValidationError(
                         f"record.timestamp {p.timestamp} is earlier than the ledger's last timestamp {floor}; "
                         "timestamps may not go back",
                         details={"field": "timestamp", "floor": floor},
                     )
-                if self.options.unique_ids and (p.id in seen_ids or self._storage.latest_by_id(p.id)):
+                if self.options.unique_ids and (p.id in seen_ids or self._storage.latest_by_id(p.id, self._tip.size)):
                     raise ValidationError(
                         f"record id {p.id!r} exists already (uniqueIds is on)", details={"field": "id"}
                     )
@@ -195,38 +227,76 @@ class Ledger:
 
     def _append(self, records: list[Any], context: Any, batch: bool, json_decoded: bool = False) -> list[str]:
         self._require_open()
+        self._require_writable()
         ctx = parse_context(context)
         self.acl.require_write(ctx)
         if not records:
             return []
-        limit = self.options.max_entries
-        if limit is not None and self._tip.size + len(records) > limit:
-            raise LedgerFull(
-                f"ledger {self.id!r} holds {self._tip.size} of at most {limit} entries; {len(records)} more do not fit",
-                details={"maxEntries": limit},
-            )
+        self._check_room(len(records))
         prepared = self._prepare(records, ctx, batch, json_decoded)
-        entries = []
-        seq, prev = self._tip.size, self._tip.hash
-        prev_q = quoted_prev(prev)
-        for p in prepared:
-            h = entry_hash_quoted(seq, prev_q, p.canonical)
-            entries.append(Entry(seq, h, prev, p.id, p.stream, p.timestamp, p.text))
-            seq, prev, prev_q = seq + 1, h, b'"' + h.encode("ascii") + b'"'
+        entries = self._entries_for(prepared)
         self._write(entries)
         self._metrics["batches" if batch else "appends"] += 1
         self.modules.after_append(entries)
         return [e.hash for e in entries]
 
+    def _check_room(self, more: int) -> None:
+        limit = self.options.max_entries
+        if limit is not None and self._tip.size + more > limit:
+            raise LedgerFull(
+                f"ledger {self.id!r} holds {self._tip.size} of at most {limit} entries; {more} more do not fit",
+                details={"maxEntries": limit},
+            )
+
+    def _entries_for(self, prepared: list[Any]) -> list[Entry]:
+        """Chain prepared records after the tip."""
+        seq, prev = self._tip.size, self._tip.hash
+        hashes = chain_hashes(self._walk().template, seq, prev, [p.canonical for p in prepared])
+        entries = []
+        for p, h in zip(prepared, hashes, strict=True):
+            entries.append(Entry(seq, h, prev, p.id, p.stream, p.timestamp, p.text))
+            seq, prev = seq + 1, h
+        return entries
+
+    def _walk(self, acl: AclState | None = None) -> ChainWalk:
+        return ChainWalk(self.id, self.format_version, acl)
+
+    def _acl_timestamp(self) -> int:
+        return self._tip.timestamp
+
+    def _append_system(self, record: dict[str, Any]) -> None:
+        """Append one of the engine's own records (access control): checked like any record, no modules."""
+        self._require_open()
+        self._require_writable()
+        self._write_records([record])
+
+    def _write_records(self, records: list[dict[str, Any]]) -> None:
+        self._check_room(len(records))
+        prepared = [prepare_record(r, default_timestamp=0, require_timestamp=True) for r in records]
+        self._write(self._entries_for(prepared))
+
     def _write(self, entries: list[Entry]) -> None:
         tip = Tip(entries[-1].seq + 1, entries[-1].hash, entries[-1].timestamp)
+        # The access-control state moves with the chain: a copy takes the new entries first, so that a refused
+        # entry (which the chain could never hold) changes nothing.
+        state = self._acl_state
+        if any(e.stream == ACL_STREAM for e in entries):
+            state = state.copy()
+            for e in entries:
+                if e.stream == ACL_STREAM:
+                    state.apply(e.seq, e.record, self.acl.resource)
         try:
             self._storage.append(entries)
         except StorageError as err:
             if err.details.get("committed"):  # only the sync after the commit failed: storage holds them
-                self._tip = tip
+                self._set_state(tip, state)
             raise
+        self._set_state(tip, state)
+
+    def _set_state(self, tip: Tip, state: AclState) -> None:
         self._tip = tip
+        if state is not self._acl_state:
+            self._acl_state.owner, self._acl_state.grants = state.owner, state.grants
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -244,12 +314,12 @@ class Ledger:
     def get_entry(self, entry_hash: str) -> Entry | None:
         """The entry (seq, hash, prev_hash, record) with this hash, or None."""
         self._require_open()
-        return self._storage.get(self._check_key(entry_hash, "hash"))
+        return self._storage.get(self._check_key(entry_hash, "hash"), self._tip.size)
 
     def get_by_id(self, record_id: str) -> dict[str, Any] | None:
         """The latest record with this id, or None."""
         self._require_open()
-        entry = self._storage.latest_by_id(self._check_key(record_id, "id"))
+        entry = self._storage.latest_by_id(self._check_key(record_id, "id"), self._tip.size)
         return None if entry is None else entry.record
 
     def query(self, filters: dict[str, Any] | None = None, **kwargs: Any) -> QueryResult:
@@ -259,7 +329,9 @@ class Ledger:
         self._require_open()
         if filters is not None and kwargs:
             raise ArgumentError("pass filters either as a dict or as keyword arguments, not both")
-        spec = parse_query(filters if filters is not None else kwargs, self.modules)
+        spec = dataclasses.replace(
+            parse_query(filters if filters is not None else kwargs, self.modules), end=self._tip.size
+        )
         page, total = self._storage.query(spec)
         self._metrics["queries"] += 1
         return QueryResult([e.record for e in page], total, spec.offset + len(page) < total)
@@ -267,20 +339,31 @@ class Ledger:
     # -- verifying -------------------------------------------------------------------------------------
 
     def _verify_stored(self, kept: Checkpoint | None) -> Tip:
-        tip, _ = verify_stored(self._storage, kept)
+        """Verify the whole stored chain; the tip, with the access-control state it builds now this ledger's."""
+        acl = AclState(*self._legacy_acl()) if self.format_version == 1 else AclState()
+        walk = self._walk(acl)
+        tip, _ = verify_stored(self._storage, walk, kept)
         self._metrics["verifications"] += 1
+        self._acl_state.owner, self._acl_state.grants = walk.acl.owner, walk.acl.grants
         return tip
+
+    def _legacy_acl(self) -> tuple[str | None, dict[tuple[str, str, str], dict[str, Any]]]:
+        owner, grants = self._storage.legacy_acl()
+        return owner, {(g["subjectOid"], g["resourceOid"], g["action"]): g for g in grants}
 
     def verify(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> None:
         """Re-verify every stored entry (and a kept checkpoint); ``ChainIntegrityError`` names the first fault."""
         self._require_open()
         kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
+        before = self._tip
+        self._storage.recheck()
         tip = self._verify_stored(kept)
-        if tip != self._tip:
+        if tip != before:
+            self._tip = before
             raise ChainIntegrityError(
                 f"storage holds {tip.size} entries ending in {tip.hash}, but this ledger appended "
-                f"{self._tip.size} ending in {self._tip.hash}: storage changed underneath",
-                seq=min(tip.size, self._tip.size),
+                f"{before.size} ending in {before.hash}: storage changed underneath",
+                seq=min(tip.size, before.size),
                 kind="checkpoint",
             )
 
@@ -302,7 +385,7 @@ class Ledger:
     def export_lines(self) -> Iterator[str]:
         """The export as lines (no newlines), streamed from storage."""
         self._require_open()
-        return export_lines(self.id, self._tip.size, self._storage.entries())
+        return export_lines(self.id, self._tip.size, itertools.islice(self._storage.entries(), self._tip.size))
 
     def export(self) -> str:
         """The whole ledger as JSON Lines text (docs/FORMAT.md, Export)."""
@@ -313,8 +396,9 @@ class Ledger:
         ledger's chain (it may be this ledger's own export, longer); nothing is written otherwise. Module
         hooks do not run: imported entries are final. Returns the number of entries added."""
         self._require_open()
+        self._require_writable()
         self.acl.require_write(parse_context(context))
-        entries = parse_export(data, self.id)
+        entries = parse_export(data, self.id, self._walk())
         size = self._tip.size
         if len(entries) < size or (size and entries[size - 1].hash != self._tip.hash):
             raise LedgerMismatch(
@@ -327,7 +411,7 @@ class Ledger:
         if limit is not None and len(entries) > limit:
             raise LedgerFull(f"importing would grow ledger {self.id!r} past maxEntries {limit}")
         if new:
-            self._write(new)
+            self._write(new)  # the export verified whole, so its access-control entries replay here too
         return len(new)
 
     # -- misc ------------------------------------------------------------------------------------------

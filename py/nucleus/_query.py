@@ -12,6 +12,7 @@ from ._records import check_timestamp
 if TYPE_CHECKING:
     from ._modules import ModuleRegistry
 
+RESERVED_PREFIX = "nucleus."  # streams the engine writes (access control); queries leave them out unless asked
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -42,6 +43,14 @@ class QuerySpec:
     offset: int = 0
     limit: int = DEFAULT_LIMIT
     descending: bool = False
+    end: int | None = None
+    """Only entries with seq below this (the verified tip); None: every entry."""
+
+    @property
+    def includes_reserved(self) -> bool:
+        """Whether entries of reserved streams (``nucleus.*``, e.g. access control) may match: only when the
+        query asks for such a stream by name."""
+        return self.stream is not None and self.stream.startswith(RESERVED_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,22 +1,32 @@
-"""Chain verification: where the chain first breaks, and how. Not public.
+"""Chain verification: where the chain first breaks, and how. Not public. docs/FORMAT.md §4 is its specification.
 
-Kinds, checked in this order for each entry: ``sequence`` (a seq missing or out of place), ``link``
-(``prev_hash`` is not the previous entry's hash), ``hash`` (the stored hash is not the hash of the
-stored record at that position), ``timestamp`` (earlier than the previous entry's). After the walk,
-``derived`` (an index column disagrees with its record) and ``checkpoint`` (a kept checkpoint is not
-a prefix of this chain: truncation, rollback or a fork).
+Entries are walked in seq order; for each, the first failing check names the fault (``kind``):
+``sequence`` (a seq missing or out of place, including rows before 0), ``link`` (``prev_hash`` is not the
+previous entry's hash), ``hash`` (the stored hash is not the hash of the stored record at that position in
+this ledger), ``record`` (the stored bytes are not the canonical form of a valid record), ``derived`` (an index
+column disagrees with its record), ``timestamp`` (earlier than the previous entry's), ``acl`` (an
+access-control entry the chain could not hold). After the walk: ``checkpoint`` (a kept checkpoint is not a
+prefix of this chain: truncation, rollback or a fork).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from ._acl import ACL_STREAM, AclState, ledger_resource
 from ._checkpoint import Checkpoint
 from ._errors import ChainIntegrityError
-from ._hashing import _TEMPLATE, _sha256, quoted_prev
-from .storage._protocol import RawRow, Storage
+from ._hashing import _sha256, entry_template, quoted_prev
+from ._stored import StoredRow, check_chunk
+
+if TYPE_CHECKING:
+    from .storage._protocol import Storage
+
+_CHUNK = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,52 +41,83 @@ class Tip:
 EMPTY_TIP = Tip(0, None, 0)
 
 
-def verify_rows(rows: Iterable[RawRow], start: Tip = EMPTY_TIP) -> Tip:
-    """Walk ``rows`` (seq order) from ``start``; the new tip, or ``ChainIntegrityError`` at the first fault."""
-    expected = start.size
-    prev = start.hash
-    prev_q = quoted_prev(prev)
-    last_ts = start.timestamp
-    template = _TEMPLATE
-    sha = _sha256
-    for seq, stored_hash, prev_hash, timestamp, record in rows:
-        if seq != expected:
-            raise ChainIntegrityError(
-                f"entry {expected} is missing (found seq {seq} in its place)", seq=expected, kind="sequence"
-            )
-        if prev_hash != prev:
-            raise ChainIntegrityError(
-                f"entry {seq} links to {prev_hash!r}, but entry {seq - 1} has hash {prev!r}",
-                seq=seq,
-                kind="link",
-            )
-        if sha(template % (prev_q, record, seq)).hexdigest() != stored_hash:
-            raise ChainIntegrityError(
-                f"entry {seq}: stored hash does not match its record (the record or hash was altered)",
-                seq=seq,
-                kind="hash",
-            )
-        if timestamp < last_ts:
-            raise ChainIntegrityError(
-                f"entry {seq}: timestamp {timestamp} is earlier than the previous entry's {last_ts}",
-                seq=seq,
-                kind="timestamp",
-            )
-        prev = stored_hash
-        prev_q = b'"' + stored_hash.encode("ascii") + b'"'
-        last_ts = timestamp
-        expected = seq + 1
-    return Tip(expected, prev, last_ts)
+class ChainWalk:
+    """One ledger's chain rules: its entry template and the access-control state its entries build."""
+
+    def __init__(self, ledger_id: str, format_version: int, acl: AclState | None = None):
+        self.template = entry_template(ledger_id, format_version)
+        self.format_version = format_version
+        self.resource = ledger_resource(ledger_id)
+        self.acl = AclState() if acl is None else acl
+
+    def walk(self, rows: Iterable[StoredRow], start: Tip = EMPTY_TIP, *, stored: bool = True) -> Tip:
+        """Walk ``rows`` (seq order) from ``start``; the new tip, or ``ChainIntegrityError`` at the first fault.
+        ``stored``: the rows come from storage, so their bytes and index columns are re-checked (rows parsed
+        from an export were canonicalized on the way in)."""
+        tip = start
+        it = iter(rows)
+        while chunk := list(itertools.islice(it, _CHUNK)):
+            tip = self._walk_chunk(chunk, tip, stored)
+        return tip
+
+    def _walk_chunk(self, rows: list[StoredRow], start: Tip, stored: bool) -> Tip:
+        if stored:
+            values, bad, bad_kind, bad_why = check_chunk(rows)
+        else:
+            values, bad, bad_kind, bad_why = [], None, "", ""
+        expected = start.size
+        prev = start.hash
+        prev_q = quoted_prev(prev)
+        last_ts = start.timestamp
+        template = self.template
+        sha = _sha256
+        system = self.format_version >= 2 and ACL_STREAM in set(map(_stream, rows))
+        for index, (seq, stored_hash, prev_hash, _record_id, stream, timestamp, record) in enumerate(rows):
+            if seq != expected:
+                raise ChainIntegrityError(
+                    f"entry {expected} is missing (found seq {seq} in its place)", seq=expected, kind="sequence"
+                )
+            if prev_hash != prev:
+                raise ChainIntegrityError(
+                    f"entry {seq} links to {prev_hash!r}, but entry {seq - 1} has hash {prev!r}",
+                    seq=seq,
+                    kind="link",
+                )
+            if sha(template % (prev_q, record, seq)).hexdigest() != stored_hash:
+                raise ChainIntegrityError(
+                    f"entry {seq}: stored hash does not match its record (the record or hash was altered)",
+                    seq=seq,
+                    kind="hash",
+                )
+            if index == bad:
+                raise ChainIntegrityError(bad_why, seq=seq, kind=bad_kind)
+            if timestamp < last_ts:
+                raise ChainIntegrityError(
+                    f"entry {seq}: timestamp {timestamp} is earlier than the previous entry's {last_ts}",
+                    seq=seq,
+                    kind="timestamp",
+                )
+            if system and stream == ACL_STREAM:
+                self.acl.apply(seq, values[index] if stored else _record(record), self.resource)
+            prev = stored_hash
+            prev_q = b'"' + stored_hash.encode("ascii") + b'"'
+            last_ts = timestamp
+            expected = seq + 1
+        return Tip(expected, prev, last_ts)
 
 
-def _derived(seq: int) -> ChainIntegrityError:
-    return ChainIntegrityError(
-        f"entry {seq}: its index columns (id, stream or timestamp) disagree with its record", seq=seq, kind="derived"
-    )
+def _stream(row: StoredRow) -> str:
+    return row[4]
 
 
-def check_checkpoint(storage: Storage, kept: Checkpoint, tip: Tip) -> None:
-    """``kind="checkpoint"`` unless the stored chain (ending at ``tip``) extends the kept checkpoint."""
+def _record(data: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(data)
+    return value
+
+
+def check_checkpoint(storage_rows: Iterator[StoredRow], kept: Checkpoint, tip: Tip) -> None:
+    """``kind="checkpoint"`` unless the stored chain (ending at ``tip``) extends the kept checkpoint;
+    ``storage_rows`` starts at entry ``kept.size - 1``."""
     if kept.size == 0:
         return
     if tip.size < kept.size:
@@ -86,7 +127,7 @@ def check_checkpoint(storage: Storage, kept: Checkpoint, tip: Tip) -> None:
             seq=tip.size,
             kind="checkpoint",
         )
-    if next(storage.rows(kept.size - 1))[1] != kept.hash:
+    if next(storage_rows)[1] != kept.hash:
         raise ChainIntegrityError(
             f"entry {kept.size - 1} differs from the kept checkpoint: the ledger was rewritten (fork)",
             seq=kept.size - 1,
@@ -95,26 +136,19 @@ def check_checkpoint(storage: Storage, kept: Checkpoint, tip: Tip) -> None:
 
 
 def verify_stored(
-    storage: Storage, kept: Checkpoint | None = None, *, start: Tip = EMPTY_TIP, limit: int | None = None
+    storage: Storage,
+    walk: ChainWalk,
+    kept: Checkpoint | None = None,
+    *,
+    start: Tip = EMPTY_TIP,
+    limit: int | None = None,
 ) -> tuple[Tip, bool]:
     """Verify the stored entries after ``start`` (at most ``limit`` of them); the tip reached, and whether the
-    whole chain is now verified. Once it is, the index columns and a kept checkpoint are checked too.
-    ``ChainIntegrityError`` names the first bad seq, whichever check finds it."""
+    whole chain is now verified (then a kept checkpoint is checked too). ``ChainIntegrityError`` names the
+    first bad seq, whichever check finds it."""
     rows = storage.rows(start.size)
-    try:
-        end = verify_rows(rows if limit is None else itertools.islice(rows, limit), start)
-    except ChainIntegrityError as err:
-        # An edited index column before the chain's fault comes first; at the same seq it is the cause when the
-        # walk's timestamp check tripped on it (the walk reads the column, not the record).
-        bad = storage.first_inconsistent_index()
-        if bad is None or bad > err.seq or (bad == err.seq and err.kind != "timestamp"):
-            raise
-        raise _derived(bad) from None
+    end = walk.walk(rows if limit is None else itertools.islice(rows, limit), start)
     done = limit is None or end.size - start.size < limit
-    if done:
-        bad = storage.first_inconsistent_index()
-        if bad is not None:
-            raise _derived(bad)
-        if kept is not None:
-            check_checkpoint(storage, kept, end)
+    if done and kept is not None and kept.size:
+        check_checkpoint(storage.rows(kept.size - 1), kept, end)
     return end, done

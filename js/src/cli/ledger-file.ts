@@ -4,7 +4,7 @@
  * ledger whose id is read from the file.
  */
 
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { createLedger } from "../create-ledger.js";
@@ -14,6 +14,7 @@ import { mountHostDir } from "../runtime/node/mounts.js";
 import { getRuntime, type Runtime } from "../runtime/runtime.js";
 import { sqliteStorage } from "../storage.js";
 import type { Ledger } from "../types/ledger.js";
+import { checkRecord } from "../validate.js";
 import { UsageError } from "./args.js";
 
 /** A failure that makes the file unusable for the command (exit status 2), with a code like the API's. */
@@ -161,4 +162,64 @@ export async function openLedger(db: DbFile, options: { createId?: string; expec
     if (id === undefined) throw new UnusableError(`${db.arg}: no such file`, "NOT_FOUND");
   }
   return createLedger({ id, storage: sqliteStorage(db.path) });
+}
+
+/**
+ * Refuses `record` (and `ledgerId`, when given) as appending it would, without opening or creating
+ * anything: the package's own checks, then the engine's (`validateRecord`). Only the rules that need the
+ * ledger's entries (a timestamp going back) are left to the append itself.
+ */
+export function validateRecord(runtime: Runtime, record: unknown, ledgerId?: string): void {
+  const args: JsonObject = { record: checkRecord(record) };
+  if (ledgerId !== undefined) args["ledgerId"] = ledgerId;
+  runtime.call("validateRecord", undefined, args);
+}
+
+/** Verifies an export whole for a new ledger `ledgerId`, writing nothing (`validateExport`). */
+export function validateExport(runtime: Runtime, text: string, ledgerId: string): void {
+  runtime.call("validateExport", undefined, { data: text, ledgerId });
+}
+
+/**
+ * Opens the ledger in `db` (see {@link openLedger}), runs `use` on it and closes it. A command checks its
+ * input before it gets here; should `use` (or opening) fail anyway, a file that did not exist is removed
+ * again with its `-wal` and `-shm` and the directories made for it: a refused command leaves nothing.
+ */
+export async function withLedger<T>(
+  db: DbFile,
+  options: { createId?: string; expectId?: string },
+  use: (ledger: Ledger) => Promise<T>,
+): Promise<T> {
+  const made = db.exists ? [] : missingDirs(dirname(db.path));
+  let ok = false;
+  try {
+    const ledger = await openLedger(db, options);
+    try {
+      const result = await use(ledger);
+      ok = true;
+      return result;
+    } finally {
+      await ledger.close();
+    }
+  } finally {
+    if (!ok && !db.exists) removeCreated(db.path, made);
+  }
+}
+
+/** `dir` and its ancestors that do not exist, deepest first. */
+function missingDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
+  return missing;
+}
+
+function removeCreated(path: string, dirs: string[]): void {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+  for (const dir of dirs) {
+    try {
+      rmdirSync(dir); // only while empty: anything else put there meanwhile stays
+    } catch {
+      return;
+    }
+  }
 }

@@ -45,4 +45,9 @@ export interface Host {
   prepare(pyodide: PyodideAPI): void;
   /** Takes the file lock and mounts the directory of a SQLite ledger. */
   openSqlite(config: SqliteStorageConfig, pyodide: PyodideAPI): HostStorage;
+  /**
+   * Rewrites the runtime's own file paths in `text` (an engine message) into the host paths they stand
+   * for; absent where the runtime sees no host files (browsers).
+   */
+  hostPaths?(pyodide: PyodideAPI, text: string): string;
 }

@@ -98,8 +98,10 @@ async function load(host: Host): Promise<Runtime> {
   const handle = bridgeHandle(pyodide, bridge.handle_request);
   stage("engine");
 
+  const hostPaths = host.hostPaths;
+  const toHost = hostPaths ? (text: string): string => hostPaths(pyodide, text) : (text: string): string => text;
   const call = (op: string, ledger: number | undefined, args?: JsonObject): JsonValue =>
-    send(handle, op, ledger, args);
+    send(handle, toHost, op, ledger, args);
   const engine = call("version", undefined) as unknown as EngineVersion;
   if (engine.engine !== VERSION || assets.engineVersion !== VERSION) {
     throw new ConfigError(
@@ -131,8 +133,18 @@ function bridgeHandle(pyodide: PyodideAPI, handleText: HandleRequest): (request:
   return (request) => (request.length > BYTES_ABOVE ? fromBytes(encoder.encode(request)) : handleText(request));
 }
 
-/** Sends one request through the bridge. Python exceptions (a bug) become `STORAGE_ERROR`. */
-function send(handle: (request: string) => string, op: string, ledger: number | undefined, args?: JsonObject): JsonValue {
+/**
+ * Sends one request through the bridge. Python exceptions (a bug) become `STORAGE_ERROR`. Every error
+ * leaves through here, so this is where the runtime's file paths in its message and details become the
+ * host's (`toHost`): users never see where the runtime mounted their directory.
+ */
+function send(
+  handle: (request: string) => string,
+  toHost: (text: string) => string,
+  op: string,
+  ledger: number | undefined,
+  args?: JsonObject,
+): JsonValue {
   const request: Record<string, JsonValue> = { op };
   if (ledger !== undefined) request["ledger"] = ledger;
   if (args !== undefined) request["args"] = args;
@@ -142,12 +154,23 @@ function send(handle: (request: string) => string, op: string, ledger: number | 
   } catch (err) {
     // A PythonError carries only strings; nothing here keeps a PyProxy alive.
     const detail = err instanceof Error ? err.message : String(err);
-    throw new StorageError(`the engine failed unexpectedly during "${op}": ${detail}`, { op });
+    throw new StorageError(toHost(`the engine failed unexpectedly during "${op}": ${detail}`), { op });
   }
   const response = JSON.parse(text) as BridgeResponse;
   if (response.ok) return response.result;
   const { code, message, details } = response.error;
-  throw errorFromCode(code, message, details ?? {});
+  throw errorFromCode(code, toHost(message), mapStrings(details ?? {}, toHost));
+}
+
+/** `value` with `fn` applied to every string in it (keys stay as they are). */
+function mapStrings<T extends JsonValue>(value: T, fn: (text: string) => string): T;
+function mapStrings(value: JsonValue, fn: (text: string) => string): JsonValue {
+  if (typeof value === "string") return fn(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn));
+  if (value === null || typeof value !== "object") return value;
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, fn);
+  return out;
 }
 
 /** Whether a runtime is loaded or loading (for tests and the CLI). */

@@ -13,28 +13,26 @@ export interface ModuleConfig {
 /** Builds a {@link ModuleConfig}. */
 export type ModuleFactory = (config?: Record<string, unknown>) => ModuleConfig;
 
-/** Configuration of the built-in `asset` module (records in its stream need `owner_oid`). */
+/**
+ * Configuration of the built-in `asset` module (records in its stream need `owner_oid`). Other keys are
+ * refused with `INVALID_CONFIG`.
+ */
 export interface AssetModuleConfig {
   /** The stream the module watches; `"assets"` when absent. */
   stream?: string;
-  /** Asset name. */
-  name?: string;
-  /** Schema definition. */
-  schema?: Record<string, unknown>;
-  /** Payload fields to index by. */
-  indexBy?: string[];
-  /** Further module-specific settings. */
-  [key: string]: unknown;
+  /** Payload fields each record in the stream must carry as non-empty strings; `["owner_oid"]` when absent. */
+  requiredFields?: string[];
 }
 
-/** Configuration of the built-in `proof` module (records in its stream need `subject_oid` and `issuer_oid`). */
+/**
+ * Configuration of the built-in `proof` module (records in its stream need `subject_oid` and
+ * `issuer_oid`). Other keys are refused with `INVALID_CONFIG`.
+ */
 export interface ProofModuleConfig {
   /** The stream the module watches; `"proofs"` when absent. */
   stream?: string;
-  /** Proof strategies. */
-  strategies?: string[];
-  /** Further module-specific settings. */
-  [key: string]: unknown;
+  /** Payload fields each record in the stream must carry as non-empty strings; `["subject_oid", "issuer_oid"]` when absent. */
+  requiredFields?: string[];
 }
 
 /** Lifecycle state of a loaded module. */

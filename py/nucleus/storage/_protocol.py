@@ -14,27 +14,33 @@ from typing import Any, Protocol
 
 from .._entry import Entry
 from .._query import QuerySpec
+from .._stored import StoredRow
 
-# (seq, hash, prev_hash, timestamp, canonical record bytes): what the verifier reads, fast.
-RawRow = tuple[int, str, "str | None", int, bytes]
+__all__ = ["LedgerMeta", "Storage", "StoredRow"]
 
 
 @dataclass(frozen=True, slots=True)
 class LedgerMeta:
-    """What a backend remembers about its ledger besides the entries."""
+    """What a backend knows about its ledger besides the entries: its id and the format its entries are hashed
+    in (docs/FORMAT.md §7). Everything else (owner, grants) is in the chain."""
 
     ledger_id: str
-    owner: str | None
+    format_version: int
 
 
 class Storage(Protocol):
-    """A place to keep one ledger's entries and access grants."""
+    """A place to keep one ledger's entries."""
 
     persistent: bool
     """True when entries survive the process (``has_storage()``)."""
 
-    def open(self, ledger_id: str, owner: str | None) -> LedgerMeta:
-        """Create or migrate the store for ``ledger_id``; ``LEDGER_MISMATCH`` if it holds another ledger."""
+    read_only: bool
+    """True when this store refuses writes (``append`` raises ``STORAGE_ERROR``)."""
+
+    def open(self, ledger_id: str, *, create: bool = True) -> LedgerMeta:
+        """Open the store of ``ledger_id``, creating it (durably) when new and ``create`` is true;
+        ``STORAGE_ERROR`` with reason ``missing`` when new and ``create`` is false, ``LEDGER_MISMATCH`` if it
+        holds another ledger. Creation writes nothing but the empty schema."""
         ...
 
     def tip(self) -> Entry | None:
@@ -49,40 +55,34 @@ class Storage(Protocol):
         """Write ``entries`` (consecutive, after the tip) atomically and durably."""
         ...
 
-    def get(self, entry_hash: str) -> Entry | None:
-        """The entry with this hash."""
+    def get(self, entry_hash: str, end: int) -> Entry | None:
+        """The entry with this hash and a seq in ``0 … end-1``."""
         ...
 
-    def latest_by_id(self, record_id: str) -> Entry | None:
-        """The entry with the highest seq whose record has this id."""
+    def latest_by_id(self, record_id: str, end: int) -> Entry | None:
+        """The entry with the highest seq below ``end`` whose record has this id, leaving out reserved streams."""
         ...
 
     def query(self, spec: QuerySpec) -> tuple[list[Entry], int]:
-        """One page of matching entries in seq order, and the total number of matches."""
+        """One page of matching entries in seq order, and the total number of matches (``spec.end`` bounds the
+        seqs; reserved streams only when ``spec.includes_reserved``)."""
         ...
 
-    def rows(self, start_seq: int = 0) -> Iterator[RawRow]:
-        """Every entry from ``start_seq`` in seq order, as the verifier reads them."""
+    def rows(self, start_seq: int = 0) -> Iterator[StoredRow]:
+        """Every stored row from ``start_seq`` in seq order, as the verifier reads them; from 0 it includes
+        any row with a negative seq, so that verification sees every row there is."""
         ...
 
     def entries(self, start_seq: int = 0) -> Iterator[Entry]:
         """Every entry from ``start_seq`` in seq order."""
         ...
 
-    def first_inconsistent_index(self) -> int | None:
-        """The first seq whose index columns disagree with its record, or None."""
+    def recheck(self) -> None:
+        """Re-read what ``open`` checked besides the entries (a file's ledger id and format), with its errors."""
         ...
 
-    def put_grant(self, grant: dict[str, Any]) -> None:
-        """Insert or replace the grant keyed by (subjectOid, resourceOid, action)."""
-        ...
-
-    def remove_grant(self, subject: str, resource: str, action: str) -> bool:
-        """Remove a grant; whether one existed."""
-        ...
-
-    def grants_for(self, subject: str) -> list[dict[str, Any]]:
-        """Every grant held by ``subject``."""
+    def legacy_acl(self) -> tuple[str | None, list[dict[str, Any]]]:
+        """A format-1 store's owner and grants, kept beside its chain; ``(None, [])`` for format 2."""
         ...
 
     def close(self) -> None:

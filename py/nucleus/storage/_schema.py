@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 APPLICATION_ID = 0x4E55434C  # "NUCL": marks a SQLite file as a Nucleus ledger (PRAGMA application_id)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# The entry format of a schema version (docs/FORMAT.md §7): schema 1 files hold format-1 entries (read-only
+# here; nucleus.upgrade_file copies them into a new format-2 file), schema 2 files hold format-2 entries.
+FORMAT_OF_SCHEMA = {1: 1, 2: 2}
 
-# MIGRATIONS[n] takes a database from user_version n to n + 1. Append, never edit.
+# MIGRATIONS[n] takes a database from user_version n to n + 1. Append, never edit. A new file runs them all; an
+# existing schema-1 file is never migrated in place, because its entries are hashed in format 1.
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE meta (
@@ -31,6 +35,11 @@ MIGRATIONS: list[str] = [
         grant_json   TEXT NOT NULL,
         PRIMARY KEY (subject_oid, resource_oid, action)
     ) WITHOUT ROWID;
+    """,
+    # Format 2: the owner and every grant are entries of the chain (stream nucleus.acl), so the table goes; meta
+    # holds only ledger_id and format_version, both bound by every entry's hash.
+    """
+    DROP TABLE grants;
     """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .._entry import Entry
 from .._errors import LedgerMismatch, StorageError
-from .._query import QuerySpec
-from ._protocol import LedgerMeta, RawRow
+from .._hashing import FORMAT_VERSION
+from .._query import RESERVED_PREFIX, QuerySpec
+from ._protocol import LedgerMeta, StoredRow
 
 
 def matches(entry: Entry, spec: QuerySpec) -> bool:
     """Whether ``entry`` satisfies every filter of ``spec`` (the reference semantics of a query)."""
     if spec.stream is not None and entry.stream != spec.stream:
+        return False
+    if spec.end is not None and entry.seq >= spec.end:
+        return False
+    if not spec.includes_reserved and entry.stream.startswith(RESERVED_PREFIX):
         return False
     if spec.record_id is not None and entry.record_id != spec.record_id:
         return False
@@ -36,17 +42,17 @@ class MemoryStorage:
     """Keeps entries in a list with hash and id indexes. ``has_storage()`` is False."""
 
     persistent = False
+    read_only = False
 
     def __init__(self) -> None:
         self._entries: list[Entry] = []
         self._by_hash: dict[str, int] = {}
-        self._latest_by_id: dict[str, int] = {}
-        self._grants: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._seqs_by_id: dict[str, list[int]] = {}
         self._meta: LedgerMeta | None = None
 
-    def open(self, ledger_id: str, owner: str | None) -> LedgerMeta:
+    def open(self, ledger_id: str, *, create: bool = True) -> LedgerMeta:
         if self._meta is None:
-            self._meta = LedgerMeta(ledger_id, owner)
+            self._meta = LedgerMeta(ledger_id, FORMAT_VERSION)
         elif self._meta.ledger_id != ledger_id:
             raise LedgerMismatch(
                 f"this MemoryStorage holds ledger {self._meta.ledger_id!r}, not {ledger_id!r}",
@@ -71,40 +77,36 @@ class MemoryStorage:
             seen.add(entry.hash)
         for entry in entries:
             self._by_hash[entry.hash] = entry.seq
-            self._latest_by_id[entry.record_id] = entry.seq
+            if not entry.stream.startswith(RESERVED_PREFIX):
+                self._seqs_by_id.setdefault(entry.record_id, []).append(entry.seq)
             self._entries.append(entry)
 
-    def get(self, entry_hash: str) -> Entry | None:
+    def get(self, entry_hash: str, end: int) -> Entry | None:
         seq = self._by_hash.get(entry_hash)
-        return None if seq is None else self._entries[seq]
+        return None if seq is None or seq >= end else self._entries[seq]
 
-    def latest_by_id(self, record_id: str) -> Entry | None:
-        seq = self._latest_by_id.get(record_id)
-        return None if seq is None else self._entries[seq]
+    def latest_by_id(self, record_id: str, end: int) -> Entry | None:
+        seqs = self._seqs_by_id.get(record_id, [])
+        below = bisect.bisect_left(seqs, end)  # seqs ascend: the last one below end
+        return self._entries[seqs[below - 1]] if below else None
 
     def query(self, spec: QuerySpec) -> tuple[list[Entry], int]:
         source = reversed(self._entries) if spec.descending else iter(self._entries)
         hits = [e for e in source if matches(e, spec)]
         return hits[spec.offset : spec.offset + spec.limit], len(hits)
 
-    def rows(self, start_seq: int = 0) -> Iterator[RawRow]:
+    def rows(self, start_seq: int = 0) -> Iterator[StoredRow]:
         for e in self._entries[start_seq:]:
-            yield e.seq, e.hash, e.prev_hash, e.timestamp, e.record_json.encode("utf-8")
+            yield e.seq, e.hash, e.prev_hash, e.record_id, e.stream, e.timestamp, e.record_json.encode("utf-8")
 
     def entries(self, start_seq: int = 0) -> Iterator[Entry]:
         yield from self._entries[start_seq:]
 
-    def first_inconsistent_index(self) -> int | None:
-        return None  # indexes are built from the same Entry objects; nothing can drift
+    def recheck(self) -> None:
+        pass  # nothing outside the entries to drift
 
-    def put_grant(self, grant: dict[str, Any]) -> None:
-        self._grants[(grant["subjectOid"], grant["resourceOid"], grant["action"])] = dict(grant)
-
-    def remove_grant(self, subject: str, resource: str, action: str) -> bool:
-        return self._grants.pop((subject, resource, action), None) is not None
-
-    def grants_for(self, subject: str) -> list[dict[str, Any]]:
-        return [dict(g) for key, g in sorted(self._grants.items()) if key[0] == subject]
+    def legacy_acl(self) -> tuple[str | None, list[dict[str, Any]]]:
+        return None, []
 
     def close(self) -> None:
         pass

@@ -15,22 +15,30 @@ import json
 import os
 import sqlite3
 import sys
-import time
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .._entry import Entry
-from .._errors import ConfigError, LedgerMismatch, StorageError
-from .._query import QuerySpec
+from .._errors import ChainIntegrityError, ConfigError, LedgerMismatch, StorageError
+from .._query import RESERVED_PREFIX, QuerySpec
 from ._lock import FileLock
-from ._protocol import LedgerMeta, RawRow
-from ._schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from ._protocol import LedgerMeta, StoredRow
+from ._schema import APPLICATION_ID, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION
 
 IN_EMSCRIPTEN = sys.platform == "emscripten"
 DURABILITY_MODES = ("full", "fast")
 _CHECKPOINT_BYTES = 4 * 1024 * 1024
 _COLUMNS = "seq, hash, prev_hash, record_id, stream, timestamp, record"
 _INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+# Reads serve only the verified chain: seqs 0 … end-1 (rows outside it fail verification, but a read must not
+# depend on that having run since the row appeared).
+_IN_CHAIN = "seq >= 0 AND seq < ?"
+_NOT_RESERVED = f"stream NOT GLOB '{RESERVED_PREFIX}*'"
+_READ_ONLY_CAVEAT = (
+    "opened read-only: no lock is held, so another process may append meanwhile; reads serve the entries "
+    "verified at open"
+)
 
 
 def _storage_error(err: BaseException, action: str, path: str) -> StorageError:
@@ -53,34 +61,61 @@ class SqliteStorage:
     ``durability="full"`` (default) makes every commit durable before ``append`` returns;
     ``"fast"`` may lose the last commits on power loss (never on a crash of the process), in exchange
     for speed. ``lock`` (default: True on CPython) takes the ``<path>.lock`` file lock.
+
+    ``read_only=True`` opens an existing ledger without writing anything and without the lock, so it works on
+    read-only media and while another process holds the ledger; ``caveats`` then says what it cannot promise.
     """
 
     persistent = True
 
-    def __init__(self, path: str | os.PathLike[str], *, durability: str = "full", lock: bool | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durability: str = "full",
+        lock: bool | None = None,
+        read_only: bool = False,
+    ):
         if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
             raise ConfigError(f"SqliteStorage needs a non-empty file path, got {path!r}")
         if durability not in DURABILITY_MODES:
             raise ConfigError(f"durability must be 'full' or 'fast', got {durability!r}")
+        if type(read_only) is not bool:
+            raise ConfigError(f"read_only must be a boolean, got {read_only!r}")
         self.path = os.path.abspath(os.fspath(path))
         self.durability = durability
-        self._lock = FileLock(self.path) if (not IN_EMSCRIPTEN if lock is None else lock) else None
+        self.read_only = read_only
+        take_lock = (not IN_EMSCRIPTEN if lock is None else lock) and not read_only
+        self._lock = FileLock(self.path) if take_lock else None
         self._conn: sqlite3.Connection | None = None
         self._wal_fd: int | None = None
+        self._had_wal = True
+        self.format_version = 0
+        self.ledger_id: str | None = None
+        self.caveats: list[str] = [_READ_ONLY_CAVEAT] if read_only else []
 
     # -- opening -------------------------------------------------------------------------------------
 
-    def open(self, ledger_id: str, owner: str | None) -> LedgerMeta:
+    def open(self, ledger_id: str | None, *, create: bool = True) -> LedgerMeta:
+        """See ``Storage.open``; ``ledger_id=None`` (read-only inspection) accepts whichever ledger the file holds."""
         directory = os.path.dirname(self.path)
         if os.path.isdir(self.path):
             raise ConfigError(f"{self.path} is a directory; give the path of a database file")
         if not os.path.isdir(directory):
             raise StorageError(f"directory {directory} does not exist", details={"reason": "missing_dir"})
+        exists = os.path.isfile(self.path) and os.path.getsize(self.path) > 0
+        if not exists and (self.read_only or not create):
+            raise StorageError(
+                f"{self.path} does not exist (or is empty)", details={"path": self.path, "reason": "missing"}
+            )
         if self._lock:
             self._lock.acquire()
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            return self._initialize(ledger_id, owner)
+            if self.read_only:
+                self._conn = self._connect_read_only()
+            else:
+                self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            return self._initialize(ledger_id)
         except sqlite3.Error as err:
             self.close()
             raise _storage_error(err, "opening", self.path) from None
@@ -88,7 +123,38 @@ class SqliteStorage:
             self.close()
             raise
 
-    def _initialize(self, ledger_id: str, owner: str | None) -> LedgerMeta:
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A connection that writes nothing: not even a ``-shm`` file (EXCLUSIVE keeps the WAL index in memory)."""
+        wal = self.path + "-wal"
+        self._had_wal = os.path.exists(wal)
+        conn = self._try_read_only("mode=ro")
+        if conn is None and (not self._had_wal or os.path.getsize(wal) == 0):
+            # SQLite cannot open a WAL database read-only without a -shm file where it may not create one (a
+            # read-only directory); with no log to replay, the main file read as immutable is the same data.
+            conn = self._try_read_only("mode=ro&immutable=1")
+        if conn is None:
+            raise StorageError(
+                f"cannot open {self.path} read-only: its write-ahead log cannot be read without writing beside it",
+                details={"path": self.path, "reason": "io"},
+            )
+        return conn
+
+    def _try_read_only(self, mode: str) -> sqlite3.Connection | None:
+        uri = f"file:{urllib.parse.quote(self.path)}?{mode}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            if isinstance(err, sqlite3.OperationalError) and "not a database" not in str(err):
+                return None
+            raise LedgerMismatch(
+                f"{self.path} is not a Nucleus ledger ({err})", details={"reason": "not_a_ledger"}
+            ) from None
+        return conn
+
+    def _initialize(self, ledger_id: str | None) -> LedgerMeta:
         conn = self._require()
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -111,49 +177,80 @@ class SqliteStorage:
                 "Upgrade Nucleus to open it.",
                 details={"reason": "newer_schema", "found": version, "supported": SCHEMA_VERSION},
             )
-        if not fresh:
-            self._check_ledger_id(ledger_id)
-        self._configure()
-        if not fresh and version == SCHEMA_VERSION:
-            stored_owner = self._meta_value("owner")
-            if stored_owner is not None or owner is None:
-                return LedgerMeta(ledger_id, stored_owner)  # nothing to migrate or record: write nothing
+        if fresh:
+            if self.read_only or ledger_id is None:
+                raise StorageError(f"{self.path} is not a ledger yet", details={"path": self.path, "reason": "missing"})
+            self._configure()
+            self._create(ledger_id)
+            self.ledger_id = ledger_id
+            version = SCHEMA_VERSION
+        else:
+            self._check_meta(ledger_id, FORMAT_OF_SCHEMA.get(version, 0))
+            if not self.read_only:
+                self._configure()
+        self.format_version = FORMAT_OF_SCHEMA[version]
+        return LedgerMeta(self.ledger_id, self.format_version)
+
+    def _create(self, ledger_id: str) -> None:
+        """The empty schema, made durable before anyone can append: the database file (not only its log) and
+        the directory entry are synced, so a power cut cannot leave a log whose database file never existed."""
+        conn = self._require()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for step in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[step].split(";"):
+            for migration in MIGRATIONS:
+                for statement in migration.split(";"):
                     if statement.strip():
                         conn.execute(statement)
-            if fresh:
-                conn.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [("ledger_id", ledger_id), ("format_version", "1"), ("created_at", str(int(time.time() * 1000)))],
-                )
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("ledger_id", ledger_id), ("format_version", str(FORMAT_OF_SCHEMA[SCHEMA_VERSION]))],
+            )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            stored_owner = self._meta_value("owner")
-            if stored_owner is None and owner is not None:
-                conn.execute("INSERT INTO meta (key, value) VALUES ('owner', ?)", (owner,))
-                stored_owner = owner
             conn.execute("COMMIT")
         except sqlite3.Error as err:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise _storage_error(err, "initializing", self.path) from None
-        self._after_commit()
-        return LedgerMeta(ledger_id, stored_owner)
-
-    def _check_ledger_id(self, ledger_id: str) -> None:
         try:
-            stored = self._meta_value("ledger_id")
+            self._wal_fd = os.open(self.path + "-wal", os.O_RDWR)
+            self._checkpoint()
+            dir_fd = os.open(os.path.dirname(self.path), os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except (OSError, sqlite3.Error) as err:
+            raise StorageError(
+                f"syncing the new ledger file {self.path} failed: {err}",
+                details={"path": self.path, "reason": "sync_failed"},
+            ) from None
+
+    def _check_meta(self, ledger_id: str | None, format_version: int) -> None:
+        """The ledger id and format a file declares must be the ones asked for (``None``: whichever it holds) and
+        the ones its schema holds; both are bound by every entry's hash (format 2), and anything else in ``meta``
+        is a forgery."""
+        try:
+            meta = dict(self._require().execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as err:
             raise LedgerMismatch(
                 f"{self.path} is not a Nucleus ledger ({err})", details={"reason": "not_a_ledger"}
             ) from None
-        if stored != ledger_id:
+        stored = meta.get("ledger_id")
+        self.ledger_id = stored if ledger_id is None else ledger_id
+        if stored != self.ledger_id or type(stored) is not str:
             raise LedgerMismatch(
                 f"{self.path} holds ledger {stored!r}, not {ledger_id!r}",
                 details={"reason": "other_ledger", "found": stored, "expected": ledger_id},
+            )
+        expected_keys = {"ledger_id", "format_version"} if format_version >= 2 else set(meta)
+        if meta.get("format_version") != str(format_version) or set(meta) != expected_keys:
+            raise ChainIntegrityError(
+                f"{self.path}: its meta table ({', '.join(sorted(meta))}; format_version "
+                f"{meta.get('format_version')!r}) is not what a format-{format_version} ledger holds "
+                "(checked before entry 0)",
+                seq=0,
+                kind="format",
             )
 
     def _configure(self) -> None:
@@ -172,10 +269,6 @@ class SqliteStorage:
             conn.execute(f"PRAGMA synchronous = {sync}")
         except sqlite3.Error as err:
             raise _storage_error(err, "opening", self.path) from None
-
-    def _meta_value(self, key: str) -> str | None:
-        row = self._require().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
 
     def _require(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -200,6 +293,11 @@ class SqliteStorage:
         self._after_commit()
 
     def append(self, entries: Sequence[Entry]) -> None:
+        if self.read_only:
+            raise StorageError(
+                f"{self.path} was opened read-only; open it without read_only to append",
+                details={"path": self.path, "reason": "read_only_open"},
+            )
         rows = [(e.seq, e.hash, e.prev_hash, e.record_id, e.stream, e.timestamp, e.record_json) for e in entries]
         with self._transaction() as conn:
             if len(rows) == 1:
@@ -248,18 +346,25 @@ class SqliteStorage:
     def count(self) -> int:
         return self._require().execute("SELECT count(*) FROM entries").fetchone()[0]
 
-    def get(self, entry_hash: str) -> Entry | None:
-        return self._entry(
-            self._require().execute(f"SELECT {_COLUMNS} FROM entries WHERE hash = ?", (entry_hash,)).fetchone()
-        )
+    def get(self, entry_hash: str, end: int) -> Entry | None:
+        sql = f"SELECT {_COLUMNS} FROM entries WHERE hash = ? AND {_IN_CHAIN}"
+        return self._entry(self._require().execute(sql, (entry_hash, end)).fetchone())
 
-    def latest_by_id(self, record_id: str) -> Entry | None:
-        sql = f"SELECT {_COLUMNS} FROM entries WHERE record_id = ? ORDER BY seq DESC LIMIT 1"
-        return self._entry(self._require().execute(sql, (record_id,)).fetchone())
+    def latest_by_id(self, record_id: str, end: int) -> Entry | None:
+        sql = (
+            f"SELECT {_COLUMNS} FROM entries WHERE record_id = ? AND {_IN_CHAIN} AND {_NOT_RESERVED}"
+            " ORDER BY seq DESC LIMIT 1"
+        )
+        return self._entry(self._require().execute(sql, (record_id, end)).fetchone())
 
     def query(self, spec: QuerySpec) -> tuple[list[Entry], int]:
         where: list[str] = []
         params: list[Any] = []
+        if spec.end is not None:
+            where.append(_IN_CHAIN)
+            params.append(spec.end)
+        if not spec.includes_reserved:
+            where.append(_NOT_RESERVED)
         for column, value, op in (
             ("stream", spec.stream, "="),
             ("record_id", spec.record_id, "="),
@@ -287,9 +392,12 @@ class SqliteStorage:
         ).fetchall()
         return [Entry(*row) for row in rows], total
 
-    def rows(self, start_seq: int = 0) -> Iterator[RawRow]:
+    def rows(self, start_seq: int = 0) -> Iterator[StoredRow]:
+        # From 0 there is no lower bound: a row at a negative seq must reach the verifier, which refuses it.
+        where = "WHERE seq >= ?" if start_seq > 0 else "WHERE ? <= 0"
         cursor = self._require().execute(
-            "SELECT seq, hash, prev_hash, timestamp, CAST(record AS BLOB) FROM entries WHERE seq >= ? ORDER BY seq",
+            "SELECT seq, hash, prev_hash, record_id, stream, timestamp, CAST(record AS BLOB) FROM entries "
+            f"{where} ORDER BY seq",
             (start_seq,),
         )
         while batch := cursor.fetchmany(4096):
@@ -301,48 +409,45 @@ class SqliteStorage:
             for row in batch:
                 yield Entry(*row)
 
-    def first_inconsistent_index(self) -> int | None:
-        differs = (
-            "record_id IS NOT json_extract(record, '$.id')"
-            " OR stream IS NOT json_extract(record, '$.stream')"
-            " OR timestamp IS NOT json_extract(record, '$.timestamp')"
-        )
+    def recheck(self) -> None:
+        self._check_meta(self.ledger_id, self.format_version)
+
+    def summary(self) -> dict[str, Any]:
+        """What the file holds, read without verifying it (``nucleus info``): ids, counts, streams."""
+        conn = self._require()
+        tip = self.tip()
+        streams = conn.execute(
+            "SELECT stream, count(*) FROM entries GROUP BY stream ORDER BY count(*) DESC, stream LIMIT 50"
+        ).fetchall()
+        owner = conn.execute(
+            "SELECT json_extract(record, '$.payload.owner') FROM entries WHERE stream = ? AND record_id = 'owner'"
+            " ORDER BY seq LIMIT 1",
+            (f"{RESERVED_PREFIX}acl",),
+        ).fetchone()
+        legacy_owner, _ = self.legacy_acl()
+        return {
+            "ledgerId": self.ledger_id,
+            "formatVersion": self.format_version,
+            "schemaVersion": conn.execute("PRAGMA user_version").fetchone()[0],
+            "owner": legacy_owner if self.format_version == 1 else (owner[0] if owner else None),
+            "entries": self.count(),
+            "latestHash": tip.hash if tip else None,
+            "firstTimestamp": conn.execute("SELECT min(timestamp) FROM entries").fetchone()[0],
+            "lastTimestamp": tip.timestamp if tip else None,
+            "streams": [{"stream": name, "entries": n} for name, n in streams],
+        }
+
+    def legacy_acl(self) -> tuple[str | None, list[dict[str, Any]]]:
+        if self.format_version != 1:
+            return None, []
         conn = self._require()
         try:
-            return conn.execute(f"SELECT min(seq) FROM entries WHERE {differs}").fetchone()[0]
-        except sqlite3.OperationalError:  # a record that is not JSON: it is inconsistent too (slower query)
-            sql = f"SELECT min(seq) FROM entries WHERE CASE WHEN json_valid(record) THEN {differs} ELSE 1 END"
-            return conn.execute(sql).fetchone()[0]
-
-    # -- grants --------------------------------------------------------------------------------------
-
-    def put_grant(self, grant: dict[str, Any]) -> None:
-        self._write(
-            "INSERT INTO grants (subject_oid, resource_oid, action, grant_json) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (subject_oid, resource_oid, action) DO UPDATE SET grant_json = excluded.grant_json",
-            (grant["subjectOid"], grant["resourceOid"], grant["action"], json.dumps(grant, sort_keys=True)),
-        )
-
-    def remove_grant(self, subject: str, resource: str, action: str) -> bool:
-        return (
-            self._write(
-                "DELETE FROM grants WHERE subject_oid = ? AND resource_oid = ? AND action = ?",
-                (subject, resource, action),
-            )
-            > 0
-        )
-
-    def grants_for(self, subject: str) -> list[dict[str, Any]]:
-        rows = (
-            self._require()
-            .execute("SELECT grant_json FROM grants WHERE subject_oid = ? ORDER BY resource_oid, action", (subject,))
-            .fetchall()
-        )
-        return [json.loads(r[0]) for r in rows]
-
-    def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        with self._transaction() as conn:
-            return conn.execute(sql, params).rowcount
+            owner = conn.execute("SELECT value FROM meta WHERE key = 'owner'").fetchone()
+            rows = conn.execute("SELECT grant_json FROM grants ORDER BY subject_oid, resource_oid, action").fetchall()
+            grants = [json.loads(r[0]) for r in rows]
+        except (sqlite3.Error, ValueError) as err:
+            raise StorageError(f"reading the format-1 grants of {self.path} failed: {err}") from None
+        return (None if owner is None else owner[0]), grants
 
     # -- closing -------------------------------------------------------------------------------------
 
@@ -350,7 +455,7 @@ class SqliteStorage:
         conn, self._conn = self._conn, None
         try:
             if conn is not None:
-                if IN_EMSCRIPTEN:
+                if IN_EMSCRIPTEN and not self.read_only:
                     self._conn = conn
                     with contextlib.suppress(sqlite3.Error, OSError):
                         self._checkpoint()
@@ -363,3 +468,8 @@ class SqliteStorage:
                 self._wal_fd = None
             if self._lock:
                 self._lock.release()
+            wal = self.path + "-wal"
+            # Emscripten's SQLite leaves an empty -wal behind even read-only; it was not there before.
+            if self.read_only and not self._had_wal and os.path.exists(wal) and os.path.getsize(wal) == 0:
+                with contextlib.suppress(OSError):
+                    os.unlink(wal)

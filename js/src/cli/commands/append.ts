@@ -3,7 +3,7 @@
 import type { NewRecord, RecordMetadata, RecordPayload } from "../../types/record.js";
 import { jsonFlag, stringFlag, timeFlag, UsageError, type Parsed } from "../args.js";
 import { EXIT, type Command } from "../command.js";
-import { dbFile, openLedger } from "../ledger-file.js";
+import { dbFile, engine, validateRecord, withLedger } from "../ledger-file.js";
 import { isoTime, type Output } from "../output.js";
 
 export const appendCommand: Command = {
@@ -45,15 +45,14 @@ async function run(args: Parsed, out: Output): Promise<number> {
   if (timestamp !== undefined) record.timestamp = timestamp;
   const ledgerId = stringFlag(args, "ledger");
   const db = dbFile(args.positionals["db"] as string, "append", ledgerId !== undefined);
-  const ledger = await openLedger(db, ledgerId === undefined ? {} : { createId: ledgerId, expectId: ledgerId });
-  try {
+  // Before the file is opened (or created, with its directory and lock): a refused record changes nothing.
+  validateRecord(await engine(), record, ledgerId);
+  await withLedger(db, ledgerId === undefined ? {} : { createId: ledgerId, expectId: ledgerId }, async (ledger) => {
     const hash = await ledger.append(record);
     const entry = await ledger.getEntry(hash);
     out.result({ path: db.path, ledgerId: ledger.id, hash, seq: entry?.seq, record: entry?.record });
     out.line(hash);
     out.note(`appended seq ${entry?.seq} to ledger "${ledger.id}" (${isoTime(entry?.record.timestamp)})`);
-  } finally {
-    await ledger.close();
-  }
+  });
   return EXIT.ok;
 }

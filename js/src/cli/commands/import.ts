@@ -1,9 +1,9 @@
 /** `nucleus import <file> <db>`: add the entries of a JSON Lines export to a ledger file (creating it). */
 
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { stringFlag, UsageError, type Parsed } from "../args.js";
 import { EXIT, type Command } from "../command.js";
-import { dbFile, openLedger, UnusableError } from "../ledger-file.js";
+import { dbFile, engine, UnusableError, validateExport, withLedger } from "../ledger-file.js";
 import { count, millis, type Output } from "../output.js";
 
 export const importCommand: Command = {
@@ -36,21 +36,17 @@ async function run(args: Parsed, out: Output): Promise<number> {
   const id = stringFlag(args, "id") ?? headerId(text, file);
   const db = dbFile(args.positionals["db"] as string, "import", true);
   const started = performance.now();
-  const ledger = await openLedger(db, { createId: id, expectId: id });
-  let ok = false;
-  try {
+  // A new file is only created for an export that verifies; an existing one is never written before the
+  // engine has verified the export whole.
+  if (!db.exists) validateExport(await engine(), text, id);
+  await withLedger(db, { createId: id, expectId: id }, async (ledger) => {
     const result = await ledger.importEntries(text);
-    ok = true;
     const ms = performance.now() - started;
     out.result({ path: db.path, ledgerId: ledger.id, created: !db.exists, ...result });
     out.line(
       `imported ${count(result.imported)} entries into ${db.arg} (ledger "${ledger.id}", now ${count(result.length)} entries${db.exists ? "" : ", new file"}) in ${millis(ms)}`,
     );
-  } finally {
-    await ledger.close();
-    // A refused import leaves no new file behind.
-    if (!ok && !db.exists) for (const suffix of ["", "-wal", "-shm"]) rmSync(db.path + suffix, { force: true });
-  }
+  });
   return EXIT.ok;
 }
 

@@ -3,6 +3,7 @@
 import type { Host } from "../host.js";
 import { nodeAssets } from "./assets.js";
 import { installFsyncHook } from "./fsync.js";
+import { hostPathsIn } from "./mounts.js";
 import { openSqliteOnNode } from "./sqlite.js";
 
 /** Platform services under Node.js. */
@@ -11,4 +12,5 @@ export const nodeHost: Host = {
   assets: nodeAssets,
   prepare: installFsyncHook,
   openSqlite: openSqliteOnNode,
+  hostPaths: hostPathsIn,
 };

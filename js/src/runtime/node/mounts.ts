@@ -1,6 +1,6 @@
 /**
  * Mounts host directories into Pyodide with NODEFS: one mount per host directory, reused by every ledger
- * in it, at `/nucleus/host/<n>`. Not public.
+ * in it, at `/nucleus/host/<n>`, and maps such paths back to the host's for messages. Not public.
  */
 
 import { realpathSync } from "node:fs";
@@ -8,21 +8,43 @@ import type { PyodideAPI } from "pyodide";
 
 const MOUNT_BASE = "/nucleus/host";
 
-/** host directory (real path) → mount point, per Pyodide instance. */
-const mounts = new WeakMap<PyodideAPI, Map<string, string>>();
+/** A mount point, e.g. `/nucleus/host/3` in `/nucleus/host/3/l.db`. */
+const MOUNT_POINT = /\/nucleus\/host\/(\d+)/g;
+
+/** One Pyodide instance's mounts, both ways. */
+interface MountTable {
+  /** host directory (real path) → mount point */
+  byDir: Map<string, string>;
+  /** mount number → host directory */
+  byNumber: Map<string, string>;
+}
+
+const mounts = new WeakMap<PyodideAPI, MountTable>();
 
 /** The in-runtime path of `hostDir`, mounting it on first use. `hostDir` must exist. */
 export function mountHostDir(pyodide: PyodideAPI, hostDir: string): string {
   const real = realpathSync(hostDir);
   let table = mounts.get(pyodide);
   if (!table) {
-    table = new Map();
+    table = { byDir: new Map(), byNumber: new Map() };
     mounts.set(pyodide, table);
   }
-  const existing = table.get(real);
+  const existing = table.byDir.get(real);
   if (existing) return existing;
-  const point = `${MOUNT_BASE}/${table.size}`;
+  const n = String(table.byDir.size);
+  const point = `${MOUNT_BASE}/${n}`;
   pyodide.mountNodeFS(point, real);
-  table.set(real, point);
+  table.byDir.set(real, point);
+  table.byNumber.set(n, real);
   return point;
+}
+
+/**
+ * `text` with every mount point replaced by the host directory mounted there, so that an engine message
+ * such as `/nucleus/host/0/l.db is not a Nucleus ledger` names the user's file instead.
+ */
+export function hostPathsIn(pyodide: PyodideAPI, text: string): string {
+  const table = mounts.get(pyodide);
+  if (!table || !text.includes(MOUNT_BASE)) return text;
+  return text.replace(MOUNT_POINT, (point, n: string) => table.byNumber.get(n) ?? point);
 }
