@@ -145,7 +145,7 @@ class Bench:
         prev = None
         for i in range(n):
             p = nucleus.canonicalize(make_record(i))
-            h = nucleus.entry_hash(i, prev, p)
+            h = nucleus.entry_hash("bench", i, prev, p)
             rows.append((i, h, prev, f"order-{i:08d}", "orders", T0 + i, p.decode()))
             prev = h
         return rows

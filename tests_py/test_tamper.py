@@ -78,6 +78,12 @@ def _forge_text(db: Path, start: int, change: Callable[[str], str]) -> None:
     conn.close()
 
 
+def _forged(old: str, new: str) -> tuple[Callable[[Path], None], int, str]:
+    """Record 5 with ``old`` replaced by ``new`` in its stored text, inside a chain whose every later hash was
+    recomputed: only the record check of opening can refuse it (kind ``record`` at seq 5)."""
+    return (lambda db: _forge_text(db, 5, lambda t: t.replace(old, new)), 5, "record")
+
+
 TAMPERS: dict[str, tuple[Callable[[Path], None], int, str]] = {
     "edited payload byte": (_edit_payload_byte, 4, "hash"),
     "deleted row": (lambda db: sql(db, "DELETE FROM entries WHERE seq = 4"), 4, "sequence"),
@@ -109,41 +115,13 @@ TAMPERS: dict[str, tuple[Callable[[Path], None], int, str]] = {
     "rebuilt chain around a record that is not JSON": (lambda db: _forge_text(db, 5, lambda t: t[:-1]), 5, "record"),
     # Records that FORMAT.md §1 forbids, each inside a chain whose hashes were all recomputed (issue: opening
     # accepted them).
-    "rebuilt chain around an unknown member": (
-        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload"', '"extra":1,"payload"')),
-        5,
-        "record",
-    ),
-    "rebuilt chain around meta null": (
-        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload"', '"meta":null,"payload"')),
-        5,
-        "record",
-    ),
-    "rebuilt chain around a non-canonical number": (
-        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"f":5.0,')),
-        5,
-        "record",
-    ),
-    "rebuilt chain around an integer past 2^53": (
-        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"f":9007199254740993,')),
-        5,
-        "record",
-    ),
-    "rebuilt chain around a lone-surrogate escape": (
-        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"f":"\\ud800",')),
-        5,
-        "record",
-    ),
-    "rebuilt chain around unsorted members": (
-        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"z":1,"a":2,')),
-        5,
-        "record",
-    ),
-    "rebuilt chain around a duplicate member": (
-        lambda db: _forge_text(db, 5, lambda t: t.replace('"payload":{', '"payload":{"a":1,"a":1,')),
-        5,
-        "record",
-    ),
+    "rebuilt chain around an unknown member": _forged('"payload"', '"extra":1,"payload"'),
+    "rebuilt chain around meta null": _forged('"payload"', '"meta":null,"payload"'),
+    "rebuilt chain around a non-canonical number": _forged('"payload":{', '"payload":{"f":5.0,'),
+    "rebuilt chain around an integer past 2^53": _forged('"payload":{', '"payload":{"f":9007199254740993,'),
+    "rebuilt chain around a lone-surrogate escape": _forged('"payload":{', '"payload":{"f":"\\ud800",'),
+    "rebuilt chain around unsorted members": _forged('"payload":{', '"payload":{"z":1,"a":2,'),
+    "rebuilt chain around a duplicate member": _forged('"payload":{', '"payload":{"a":1,"a":1,'),
     "a row at a negative seq": (
         lambda db: sql(
             db,

@@ -63,8 +63,17 @@ class AclState:
         self.owner = owner
         self.grants: dict[GrantKey, dict[str, Any]] = dict(grants or {})
 
+    @classmethod
+    def from_legacy(cls, owner: str | None, grants: list[dict[str, Any]]) -> AclState:
+        """The state a format-1 store kept beside its chain (``Storage.legacy_acl``)."""
+        return cls(owner, {(g["subjectOid"], g["resourceOid"], g["action"]): g for g in grants})
+
     def copy(self) -> AclState:
         return AclState(self.owner, self.grants)
+
+    def adopt(self, other: AclState) -> None:
+        """Take ``other``'s owner and grants in place (``AccessControl`` holds this object)."""
+        self.owner, self.grants = other.owner, other.grants
 
     def allows(self, subject: str, resource: str, action: str, now_s: float) -> bool:
         """Whether ``subject`` may do ``action`` on ``resource`` at ``now_s`` (the owner may do anything)."""

@@ -169,8 +169,7 @@ def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
 def _acl_before(storage: SqliteStorage, size: int) -> AclState:
     """The access-control state the first ``size`` entries built (verified by the earlier chunks of the caller),
     so that a chunk replays the rest from where the last one stopped."""
-    owner, grants = storage.legacy_acl()
-    state = AclState(owner, {(g["subjectOid"], g["resourceOid"], g["action"]): g for g in grants})
+    state = AclState.from_legacy(*storage.legacy_acl())
     if size and storage.format_version >= 2:
         page, _ = storage.query(QuerySpec(stream=ACL_STREAM, end=size, limit=2**53 - 1))
         for entry in page:

@@ -31,7 +31,7 @@ from ._errors import (
     ValidationError,
 )
 from ._export import export_lines, parse_export
-from ._hashing import FORMAT_VERSION, chain_hashes
+from ._hashing import FORMAT_VERSION, chain_hashes, entry_template
 from ._modules import Module, ModuleRegistry
 from ._options import LedgerOptions, check_ledger_id
 from ._query import RESERVED_PREFIX, QueryResult, parse_query
@@ -63,6 +63,7 @@ class Ledger:
         self.options = options
         self.format_version = format_version
         self._tip = EMPTY_TIP
+        self._template = entry_template(ledger_id, format_version)
         self._acl_state = AclState()
         self.acl = AccessControl(ledger_id, self._acl_state, acl_enabled, self._append_system, self._acl_timestamp)
         self._closed = False
@@ -251,15 +252,12 @@ class Ledger:
     def _entries_for(self, prepared: list[Any]) -> list[Entry]:
         """Chain prepared records after the tip."""
         seq, prev = self._tip.size, self._tip.hash
-        hashes = chain_hashes(self._walk().template, seq, prev, [p.canonical for p in prepared])
+        hashes = chain_hashes(self._template, seq, prev, [p.canonical for p in prepared])
         entries = []
         for p, h in zip(prepared, hashes, strict=True):
             entries.append(Entry(seq, h, prev, p.id, p.stream, p.timestamp, p.text))
             seq, prev = seq + 1, h
         return entries
-
-    def _walk(self, acl: AclState | None = None) -> ChainWalk:
-        return ChainWalk(self.id, self.format_version, acl)
 
     def _acl_timestamp(self) -> int:
         return self._tip.timestamp
@@ -296,7 +294,7 @@ class Ledger:
     def _set_state(self, tip: Tip, state: AclState) -> None:
         self._tip = tip
         if state is not self._acl_state:
-            self._acl_state.owner, self._acl_state.grants = state.owner, state.grants
+            self._acl_state.adopt(state)
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -340,16 +338,11 @@ class Ledger:
 
     def _verify_stored(self, kept: Checkpoint | None) -> Tip:
         """Verify the whole stored chain; the tip, with the access-control state it builds now this ledger's."""
-        acl = AclState(*self._legacy_acl()) if self.format_version == 1 else AclState()
-        walk = self._walk(acl)
+        walk = ChainWalk(self.id, self.format_version, AclState.from_legacy(*self._storage.legacy_acl()))
         tip, _ = verify_stored(self._storage, walk, kept)
         self._metrics["verifications"] += 1
-        self._acl_state.owner, self._acl_state.grants = walk.acl.owner, walk.acl.grants
+        self._acl_state.adopt(walk.acl)
         return tip
-
-    def _legacy_acl(self) -> tuple[str | None, dict[tuple[str, str, str], dict[str, Any]]]:
-        owner, grants = self._storage.legacy_acl()
-        return owner, {(g["subjectOid"], g["resourceOid"], g["action"]): g for g in grants}
 
     def verify(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> None:
         """Re-verify every stored entry (and a kept checkpoint); ``ChainIntegrityError`` names the first fault."""
@@ -359,7 +352,6 @@ class Ledger:
         self._storage.recheck()
         tip = self._verify_stored(kept)
         if tip != before:
-            self._tip = before
             raise ChainIntegrityError(
                 f"storage holds {tip.size} entries ending in {tip.hash}, but this ledger appended "
                 f"{before.size} ending in {before.hash}: storage changed underneath",
@@ -398,7 +390,7 @@ class Ledger:
         self._require_open()
         self._require_writable()
         self.acl.require_write(parse_context(context))
-        entries = parse_export(data, self.id, self._walk())
+        entries = parse_export(data, self.id, ChainWalk(self.id, self.format_version))
         size = self._tip.size
         if len(entries) < size or (size and entries[size - 1].hash != self._tip.hash):
             raise LedgerMismatch(

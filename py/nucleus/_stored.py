@@ -29,7 +29,8 @@ _WITHOUT_META = frozenset({"id", "stream", "timestamp", "payload"})
 _SHAPES = {_WITH_META, _WITHOUT_META}
 _get_id, _get_stream, _get_ts = itemgetter("id"), itemgetter("stream"), itemgetter("timestamp")
 _get_payload = itemgetter("payload")
-_col_id, _col_stream, _col_ts, _col_record = itemgetter(3), itemgetter(4), itemgetter(5), itemgetter(6)
+# Columns of a StoredRow; stream_column is also what the verifier reads to find access-control entries.
+_col_id, stream_column, _col_ts, _col_record = itemgetter(3), itemgetter(4), itemgetter(5), itemgetter(6)
 
 
 def _fast(rows: Sequence[StoredRow]) -> list[dict[str, Any]] | None:
@@ -52,7 +53,7 @@ def _fast(rows: Sequence[StoredRow]) -> list[dict[str, Any]] | None:
         return None  # a float, a long integer or an astral character somewhere: let the exact path judge
     if max(map(len, texts)) > MAX_RECORD_BYTES or set(map(type, values)) != {dict}:
         return None
-    if not set(map(frozenset, values)) <= _SHAPES or b'"meta":null' in text:
+    if not set(map(frozenset, values)) <= _SHAPES:
         return None
     ids, streams, stamps = list(map(_get_id, values)), list(map(_get_stream, values)), list(map(_get_ts, values))
     if set(map(type, ids)) != {str} or set(map(type, streams)) != {str} or set(map(type, stamps)) != {int}:
@@ -65,7 +66,8 @@ def _fast(rows: Sequence[StoredRow]) -> list[dict[str, Any]] | None:
         return None
     if any(type(v.get("meta", {})) is not dict for v in values if len(v) == 5):
         return None
-    if ids != list(map(_col_id, rows)) or streams != list(map(_col_stream, rows)) or stamps != list(map(_col_ts, rows)):
+    columns = list(map(_col_id, rows)), list(map(stream_column, rows)), list(map(_col_ts, rows))
+    if (ids, streams, stamps) != columns:
         return None
     return values
 

@@ -21,7 +21,7 @@ from ._acl import ACL_STREAM, AclState, ledger_resource
 from ._checkpoint import Checkpoint
 from ._errors import ChainIntegrityError
 from ._hashing import _sha256, entry_template, quoted_prev
-from ._stored import StoredRow, check_chunk
+from ._stored import StoredRow, check_chunk, stream_column
 
 if TYPE_CHECKING:
     from .storage._protocol import Storage
@@ -71,7 +71,7 @@ class ChainWalk:
         last_ts = start.timestamp
         template = self.template
         sha = _sha256
-        system = self.format_version >= 2 and ACL_STREAM in set(map(_stream, rows))
+        system = self.format_version >= 2 and ACL_STREAM in set(map(stream_column, rows))
         for index, (seq, stored_hash, prev_hash, _record_id, stream, timestamp, record) in enumerate(rows):
             if seq != expected:
                 raise ChainIntegrityError(
@@ -104,10 +104,6 @@ class ChainWalk:
             last_ts = timestamp
             expected = seq + 1
         return Tip(expected, prev, last_ts)
-
-
-def _stream(row: StoredRow) -> str:
-    return row[4]
 
 
 def _record(data: bytes) -> dict[str, Any]:

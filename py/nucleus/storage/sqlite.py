@@ -394,12 +394,11 @@ class SqliteStorage:
 
     def rows(self, start_seq: int = 0) -> Iterator[StoredRow]:
         # From 0 there is no lower bound: a row at a negative seq must reach the verifier, which refuses it.
-        where = "WHERE seq >= ?" if start_seq > 0 else "WHERE ? <= 0"
-        cursor = self._require().execute(
-            "SELECT seq, hash, prev_hash, record_id, stream, timestamp, CAST(record AS BLOB) FROM entries "
-            f"{where} ORDER BY seq",
-            (start_seq,),
-        )
+        sql = "SELECT seq, hash, prev_hash, record_id, stream, timestamp, CAST(record AS BLOB) FROM entries"
+        if start_seq > 0:
+            cursor = self._require().execute(f"{sql} WHERE seq >= ? ORDER BY seq", (start_seq,))
+        else:
+            cursor = self._require().execute(f"{sql} ORDER BY seq")
         while batch := cursor.fetchmany(4096):
             yield from batch
 
