@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 import nucleus
 from nucleus import RequestContext
-from support import raises_code, rec
+from support import raises_code, rec, sql
 
 OWNER, ALICE, BOB, CAROL = (f"oid:onoal:user:{n}" for n in ("owner", "alice", "bob", "carol"))
 LEDGER = nucleus.ledger_resource("test")
@@ -195,3 +197,159 @@ def test_reopening_with_another_owner_is_refused(tmp_path: Path):
     err = raises_code("LEDGER_MISMATCH", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db), owner=ALICE))
     assert err.details["found"] == OWNER
     assert not Path(f"{db}.lock").exists()
+
+
+# -- the access-control entries are in the chain: an adversary who edits the file -----------------------------
+
+
+def _acl_ledger(db: Path) -> list[str]:
+    """owner (seq 0), a write grant to ALICE (seq 1), an admin grant to BOB (seq 2), one record (seq 3)."""
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory", owner=OWNER) as lg:
+        lg.acl.grant(write_grant(ALICE), AS_OWNER)
+        lg.acl.grant({**write_grant(BOB), "action": "admin"}, AS_OWNER)
+        lg.append(rec(0), ctx(ALICE))
+        return [e.hash for e in lg._storage.entries()]
+
+
+def _append_forged(db: Path, record: dict) -> None:
+    """Append ``record`` to the file as its own entry with a correct hash: what anyone who can write the file
+    can do without any key. Only the replay of access control can refuse a forged grant."""
+    (seq, prev, ts) = (
+        sqlite3.connect(db).execute("SELECT seq, hash, timestamp FROM entries ORDER BY seq DESC").fetchone()
+    )
+    record = {**record, "timestamp": ts}
+    canonical = nucleus.canonicalize(record)
+    h = nucleus.entry_hash("test", seq + 1, prev, canonical)
+    sql(
+        db,
+        (
+            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq + 1, h, prev, record["id"], record["stream"], ts, canonical.decode()),
+        ),
+    )
+
+
+def _open_refused(db: Path, seq: int, kind: str) -> nucleus.ChainIntegrityError:
+    err = raises_code("CHAIN_INVALID", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory"))
+    assert (err.seq, err.kind) == (seq, kind), err.message
+    return err
+
+
+def _grant_record(grant: dict) -> dict:
+    return {"id": "grant", "stream": "nucleus.acl", "payload": {"grant": grant}}
+
+
+def test_a_grant_forged_by_someone_without_admin_is_refused_on_open(tmp_path: Path):
+    db = tmp_path / "l.db"
+    _acl_ledger(db)
+    forged = {**write_grant(CAROL), "grantedBy": ALICE, "grantedAt": 1}  # ALICE may write, not grant
+    _append_forged(db, _grant_record(forged))
+    err = _open_refused(db, 4, "acl")
+    assert ALICE in err.message
+
+
+def test_an_admin_may_grant_in_the_chain_and_it_replays(tmp_path: Path):
+    db = tmp_path / "l.db"
+    _acl_ledger(db)
+    _append_forged(db, _grant_record({**write_grant(CAROL), "grantedBy": BOB, "grantedAt": 1}))  # BOB is admin
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory") as lg:
+        assert lg.acl.check(CAROL, LEDGER, "write")
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        ({"id": "owner", "stream": "nucleus.acl", "payload": {"owner": ALICE}}, "second owner"),
+        (
+            {
+                "id": "revoke",
+                "stream": "nucleus.acl",
+                "payload": {"subjectOid": CAROL, "resourceOid": LEDGER, "action": "write", "revokedBy": OWNER},
+            },
+            "revokes a grant that does not exist",
+        ),
+        (
+            {
+                "id": "grant",
+                "stream": "nucleus.acl",
+                "payload": {"grant": {**write_grant(CAROL), "grantedBy": OWNER, "grantedAt": 1, "extra": 1}},
+            },
+            "must hold exactly",
+        ),
+        (
+            {
+                "id": "grant",
+                "stream": "nucleus.acl",
+                "payload": {"grant": {**write_grant(CAROL), "grantedBy": OWNER, "grantedAt": -1}},
+            },
+            "malformed",
+        ),
+        ({"id": "promote", "stream": "nucleus.acl", "payload": {}}, "not one of owner, grant, revoke"),
+    ],
+    ids=["second owner", "revoke of nothing", "unknown grant member", "negative grantedAt", "unknown kind"],
+)
+def test_access_control_entries_the_chain_cannot_hold_are_refused(tmp_path: Path, record: dict, why: str):
+    db = tmp_path / "l.db"
+    _acl_ledger(db)
+    _append_forged(db, record)
+    assert why in _open_refused(db, 4, "acl").message
+
+
+def test_editing_or_deleting_an_access_control_entry_breaks_the_chain(tmp_path: Path):
+    db = tmp_path / "l.db"
+    _acl_ledger(db)
+    sql(db, 'UPDATE entries SET record = replace(record, \'"action":"write"\', \'"action":"admin"\') WHERE seq = 1')
+    _open_refused(db, 1, "hash")
+    db2 = tmp_path / "l2.db"
+    _acl_ledger(db2)
+    sql(db2, "DELETE FROM entries WHERE seq = 0")  # the owner entry: whoever opens next must not become owner
+    _open_refused(db2, 0, "sequence")
+
+
+def test_a_rebuilt_chain_with_another_owner_is_caught_by_a_kept_checkpoint(tmp_path: Path):
+    db = tmp_path / "l.db"
+    hashes = _acl_ledger(db)
+    kept = {"size": len(hashes), "hash": hashes[-1]}
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT seq, record FROM entries ORDER BY seq").fetchall()
+    conn.close()
+    prev = None
+    for seq, text in rows:  # every hash recomputed: the chain verifies on its own
+        text = text.replace(OWNER, CAROL)
+        h = nucleus.entry_hash("test", seq, prev, text.encode())
+        sql(db, ("UPDATE entries SET hash = ?, prev_hash = ?, record = ? WHERE seq = ?", (h, prev, text, seq)))
+        prev = h
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory") as lg:
+        assert lg.acl.owner == CAROL  # a full rewrite is a valid chain of its own
+    err = raises_code(
+        "CHAIN_INVALID", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory", checkpoint=kept)
+    )
+    assert err.kind == "checkpoint"
+
+
+def test_applications_cannot_append_to_reserved_streams(guarded: nucleus.Ledger):
+    size = len(guarded)
+    for stream in ("nucleus.acl", "nucleus.other"):
+        record = {"id": "grant", "stream": stream, "payload": {"grant": write_grant(ALICE)}}
+        err = raises_code("INVALID_RECORD", lambda r=record: guarded.append(r, ctx(OWNER)))
+        assert err.details["field"] == "stream"
+    assert len(guarded) == size
+
+
+def test_an_export_with_a_forged_grant_is_refused_on_import():
+    with nucleus.Ledger.open("test", acl="inMemory", owner=OWNER) as lg:
+        lg.acl.grant(write_grant(ALICE), AS_OWNER)
+        lines = lg.export().splitlines()
+    last = json.loads(lines[-1])
+    forged = _grant_record({**write_grant(CAROL), "grantedBy": ALICE, "grantedAt": 1})
+    canonical = nucleus.canonicalize({**forged, "timestamp": last["record"]["timestamp"]}).decode()
+    seq = last["seq"] + 1
+    h = nucleus.entry_hash("test", seq, last["hash"], canonical.encode())
+    line = f'{{"hash":"{h}","prev_hash":"{last["hash"]}","record":{canonical},"seq":{seq}}}'
+    header = lines[0].replace(f'"size":{seq}', f'"size":{seq + 1}')
+    with nucleus.Ledger.open("test", acl="inMemory", owner=OWNER) as target:
+        err = raises_code(
+            "CHAIN_INVALID", lambda: target.import_entries("\n".join([header, *lines[1:], line]) + "\n", AS_OWNER)
+        )
+        assert (err.seq, err.kind) == (seq, "acl")
+        assert len(target) == 1  # only its own owner entry: nothing of the export was written

@@ -45,3 +45,32 @@ test(`durability "full": ${N} appends sync the ledger's files at least ${N} time
   assert.ok(fast < N / 2, `${fast} syncs for ${N} fast appends: the fast mode should not sync per commit`);
   t.diagnostic(`syncs of the ledger's files for ${N} appends: full ${full}, fast ${fast}`);
 });
+
+/** The syncs a process made of `dbPath` itself and of its directory while creating it, from strace's output. */
+function creationSyncs(stderr, dbPath) {
+  const dir = dbPath.slice(0, dbPath.lastIndexOf("/"));
+  const before = stderr.slice(0, stderr.indexOf("MARK-START"));
+  const synced = (target) => before.split("\n").filter((l) => /\b(fsync|fdatasync)\(\d+</.test(l) && l.includes(`<${target}>`)).length;
+  return { file: synced(dbPath), dir: synced(dir) };
+}
+
+test("creating a ledger syncs the new database file and its directory before createLedger resolves", { skip: !strace && "strace is not installed (scripts/setup.sh --system installs it)" }, async (t) => {
+  // Without both, a power cut after the first appends can leave a synced log beside a database file (or a
+  // directory entry) that never reached the disk, and SQLite then drops the log: every append lost.
+  const dir = tempDir();
+  const path = join(dir, "new.db");
+  const { code, stderr } = await runScript(
+    `
+import { createLedger, sqliteStorage } from "@onoal/nucleus";
+const ledger = await createLedger({ id: "created", storage: sqliteStorage(${JSON.stringify(path)}) });
+process.stderr.write("MARK-START\\n");
+await ledger.close();
+`,
+    { prefix: ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync,write", "-e", "signal=none"] },
+  );
+  assert.equal(code, 0, stderr.slice(-3000));
+  const syncs = creationSyncs(stderr, path);
+  assert.ok(syncs.file >= 1, `the new database file was not synced before createLedger resolved: ${JSON.stringify(syncs)}`);
+  assert.ok(syncs.dir >= 1, `the directory of the new file was not synced before createLedger resolved: ${JSON.stringify(syncs)}`);
+  t.diagnostic(`syncs while creating: ${JSON.stringify(syncs)}`);
+});

@@ -36,7 +36,7 @@ _INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _IN_CHAIN = "seq >= 0 AND seq < ?"
 _NOT_RESERVED = f"stream NOT GLOB '{RESERVED_PREFIX}*'"
 _READ_ONLY_CAVEAT = (
-    "opened read-only: no lock is held, so another process may append meanwhile; reads serve the entries "
+    "opened read-only: no lock file is taken, so another process may append meanwhile; reads serve the entries "
     "verified at open"
 )
 
@@ -124,10 +124,16 @@ class SqliteStorage:
             raise
 
     def _connect_read_only(self) -> sqlite3.Connection:
-        """A connection that writes nothing: not even a ``-shm`` file (EXCLUSIVE keeps the WAL index in memory)."""
+        """A connection that creates no file. When a ``-shm`` file exists, a process may be writing the ledger right
+        now: share its WAL index, as any reader does. Otherwise keep the index in memory (locking_mode EXCLUSIVE),
+        which needs no ``-shm`` but holds the file's lock while open, so a CPython writer waits until close."""
         wal = self.path + "-wal"
         self._had_wal = os.path.exists(wal)
-        conn = self._try_read_only("mode=ro")
+        conn = None
+        if os.path.exists(self.path + "-shm"):
+            conn = self._try_read_only("mode=ro", exclusive=False)
+        if conn is None:
+            conn = self._try_read_only("mode=ro")
         if conn is None and (not self._had_wal or os.path.getsize(wal) == 0):
             # SQLite cannot open a WAL database read-only without a -shm file where it may not create one (a
             # read-only directory); with no log to replay, the main file read as immutable is the same data.
@@ -139,11 +145,12 @@ class SqliteStorage:
             )
         return conn
 
-    def _try_read_only(self, mode: str) -> sqlite3.Connection | None:
+    def _try_read_only(self, mode: str, *, exclusive: bool = True) -> sqlite3.Connection | None:
         uri = f"file:{urllib.parse.quote(self.path)}?{mode}"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            if exclusive:
+                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as err:
             conn.close()

@@ -1,0 +1,108 @@
+"""Read-only opening (``SqliteStorage(path, read_only=True)``): it writes nothing, takes no lock, works on
+read-only media and while another process holds the ledger, verifies like any open, serves only what it
+verified, and refuses writes with ``STORAGE_ERROR`` (reason ``read_only_open``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nucleus
+from support import build_sqlite_ledger, file_state, lock_path, raises_code, rec, remount_read_only, sql, tmpfs
+
+# Opens the ledger (taking its lock), appends, then appends again after a line on stdin.
+HOLDER = """
+import sys, nucleus
+ledger = nucleus.Ledger.open("test", nucleus.SqliteStorage(sys.argv[1]))
+ledger.append({"id": "w", "stream": "s", "timestamp": 1800000000000, "payload": {}})
+print("held", flush=True)
+sys.stdin.readline()
+ledger.append({"id": "x", "stream": "s", "timestamp": 1800000000001, "payload": {}})
+print("appended", flush=True)
+sys.stdin.readline()
+"""
+
+
+def _listing(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_a_read_only_open_verifies_reads_and_writes_nothing(tmp_path: Path):
+    db = tmp_path / "l.db"
+    hashes = build_sqlite_ledger(db, 5)
+    before = _listing(tmp_path)
+    storage = nucleus.SqliteStorage(db, read_only=True)
+    assert storage.caveats and "no lock" in storage.caveats[0]  # what it cannot promise, said up front
+    with nucleus.Ledger.open("test", storage, checkpoint={"size": 5, "hash": hashes[-1]}) as lg:
+        assert len(lg) == 5 and lg.latest_hash == hashes[-1]
+        assert lg.query().total == 5 and lg.get(hashes[2]) is not None
+        lg.verify()
+        err = raises_code("STORAGE_ERROR", lambda: lg.append(rec(9)))
+        assert err.details["reason"] == "read_only_open"
+    assert _listing(tmp_path) == before
+
+
+def test_a_read_only_open_refuses_a_tampered_file(tmp_path: Path):
+    db = tmp_path / "l.db"
+    build_sqlite_ledger(db, 5)
+    sql(db, "UPDATE entries SET record = replace(record, '\"n\":3', '\"n\":4') WHERE seq = 3")
+    err = raises_code("CHAIN_INVALID", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)))
+    assert (err.seq, err.kind) == (3, "hash")
+
+
+def test_a_missing_file_is_refused_and_not_created(tmp_path: Path):
+    err = raises_code(
+        "STORAGE_ERROR", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(tmp_path / "no.db", read_only=True))
+    )
+    assert err.details["reason"] == "missing"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.host_only  # a second process holds the ledger
+def test_while_another_process_holds_the_ledger(tmp_path: Path):
+    db = tmp_path / "l.db"
+    build_sqlite_ledger(db, 3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        raises_code("LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)))
+        lock_before = lock_path(db).read_bytes()
+        with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+            assert len(lg) == 4 and lg.get_by_id("w") is not None
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            assert holder.stdout.readline().strip() == "appended"
+            # The other process appended after this open verified: reads serve only what was verified.
+            assert lg.get_by_id("x") is None and lg.query().total == 4 and len(lg) == 4
+        assert lock_path(db).read_bytes() == lock_before  # the holder's lock was never touched
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+@pytest.mark.host_only  # mounts a tmpfs (a `mount` subprocess, as root)
+def test_on_read_only_media(tmp_path: Path):
+    src = tmp_path / "src"
+    src.mkdir()
+    hashes = build_sqlite_ledger(src / "l.db", 3)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    with tmpfs(ro, "size=1m"):
+        (ro / "l.db").write_bytes((src / "l.db").read_bytes())
+        remount_read_only(ro)
+        before = file_state(ro / "l.db")
+        with nucleus.Ledger.open("test", nucleus.SqliteStorage(ro / "l.db", read_only=True)) as lg:
+            assert lg.latest_hash == hashes[-1]
+            lg.verify({"size": 3, "hash": hashes[-1]})
+        assert file_state(ro / "l.db") == before
+        assert [p.name for p in ro.iterdir()] == ["l.db"]
+
+
+def test_read_only_is_a_boolean():
+    raises_code("INVALID_CONFIG", lambda: nucleus.SqliteStorage("x.db", read_only="yes"))
