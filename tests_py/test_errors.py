@@ -102,3 +102,18 @@ def test_the_typescript_code_table_is_the_same_list():
     table = re.search(r"export const ERROR_CODES = \[(.*?)\] as const;", source, re.S)
     assert table, "ERROR_CODES not found in js/src/errors.ts"
     assert re.findall(r'"([A-Z_]+)"', table.group(1)) == list(nucleus.ERROR_CODES)
+
+
+@pytest.mark.host_only  # reads the repository's TypeScript and engine sources
+def test_every_chain_break_kind_the_engine_raises_is_in_the_typescript_type():
+    root = Path(__file__).resolve().parents[1]
+    source = (root / "js" / "src" / "errors.ts").read_text(encoding="utf-8")
+    union = re.search(r"export type ChainBreakKind = (.*?);", source, re.S)
+    assert union, "ChainBreakKind not found in js/src/errors.ts"
+    kinds_ts = set(re.findall(r'"([a-z]+)"', union.group(1)))
+    engine = "".join(p.read_text(encoding="utf-8") for p in (root / "py" / "nucleus").rglob("*.py"))
+    # Raised as ChainIntegrityError(kind=...), or returned as a (None, kind, why) verdict by nucleus/_stored.py.
+    raised = re.findall(r'kind="([a-z]+)"|return None, "([a-z]+)", f"entry', engine)
+    kinds_py = {kind for pair in raised for kind in pair if kind}
+    assert kinds_py <= kinds_ts, f"missing from ChainBreakKind: {sorted(kinds_py - kinds_ts)}"
+    assert kinds_ts <= kinds_py, f"ChainBreakKind names kinds the engine never raises: {sorted(kinds_ts - kinds_py)}"

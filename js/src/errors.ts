@@ -113,8 +113,9 @@ export class ModuleRejectedError extends NucleusError {
   }
 }
 
-/** What broke in a chain: see docs/FORMAT.md. */
-export type ChainBreakKind = "hash" | "link" | "sequence" | "timestamp" | "checkpoint" | "derived";
+/** What broke in a chain, in the order verification checks it: see docs/FORMAT.md §4 (`size`: an export header
+ * announcing another number of entries, §6). */
+export type ChainBreakKind = "sequence" | "link" | "hash" | "record" | "derived" | "timestamp" | "acl" | "checkpoint" | "format" | "size";
 
 /** `CHAIN_INVALID`: the hash chain does not verify. `seq` is the first bad entry, `kind` what broke. */
 export class ChainIntegrityError extends NucleusError {

@@ -95,7 +95,6 @@ export interface Inspection {
   ledgerId: string | null;
   formatVersion: number;
   schemaVersion: number;
-  createdAt: number | null;
   owner: string | null;
   entries: number;
   latestHash: string | null;

@@ -38,7 +38,6 @@ async function run(args: Parsed, out: Output): Promise<number> {
   const streams = info.streams.map((s) => `${s.stream} (${count(s.entries)})`);
   row("streams", streams.length ? streams.join(", ") + (streams.length === 50 ? ", …" : "") : "—");
   row("format", `hash format ${info.formatVersion}, SQLite schema ${info.schemaVersion}`);
-  row("created", isoTime(info.createdAt));
   if (info.owner) row("owner", info.owner);
   row("file size", `${bytes(size)}${wal ? ` + ${bytes(wal)} write-ahead log` : ""}`);
   row("lock", describeLock(lock));
