@@ -17,6 +17,11 @@ JSON escapes, the preimage is built by concatenation: the keys above are already
 from __future__ import annotations
 
 import hashlib
+from array import array
+from collections.abc import Sequence
+from operator import methodcaller
+
+from ._host import lent
 
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
@@ -65,3 +70,18 @@ def chain_hashes(template: bytes, seq: int, prev_hash: str | None, records: list
         seq += 1
         prev_q = b'"' + h.encode("ascii") + b'"'
     return out
+
+
+def hashes_hex(template: bytes, prevs: Sequence[str | None], records: Sequence[bytes], seqs: Sequence[int]) -> str:
+    """The hashes of entries whose previous hashes, records and seqs are given (not chained: each ``prev`` is
+    taken as stored), concatenated: how the verifier checks a whole chunk at once. The host's SHA-256 does the
+    hashing when it lent one (``_host``)."""
+    quoted = [quoted_prev(prevs[0]), *map(b'"%b"'.__mod__, map(str.encode, prevs[1:]))]
+    preimages = list(map(template.__mod__, zip(quoted, records, seqs, strict=True)))
+    host = lent().sha256_hex
+    if host is not None:
+        return host(b"".join(preimages), array("I", map(len, preimages)))
+    return "".join(map(_hexdigest, map(_sha256, preimages)))
+
+
+_hexdigest = methodcaller("hexdigest")

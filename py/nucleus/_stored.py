@@ -20,6 +20,7 @@ from typing import Any
 
 from . import _canonical, _json
 from ._errors import NucleusError
+from ._host import columns_text, lent
 from ._records import MAX_ID_LENGTH, MAX_RECORD_BYTES, MAX_STREAM_LENGTH, prepare_record
 
 # (seq, hash, prev_hash, record_id, stream, timestamp, canonical record bytes): a stored row as the verifier reads it.
@@ -85,7 +86,7 @@ def _fast(rows: Sequence[StoredRow]) -> list[dict[str, Any]] | None:
     if any(type(v.get("meta", {})) is not dict for v in values if len(v) == 5):
         return None
     columns = list(map(_col_id, rows)), list(map(stream_column, rows)), list(map(_col_ts, rows))
-    if (ids, streams, stamps) != columns:
+    if (ids, streams, stamps) != columns or set(map(type, columns[2])) != {int}:  # 5.0 == 5, but not a column
         return None
     return values
 
@@ -103,9 +104,33 @@ def _exact(row: StoredRow) -> tuple[dict[str, Any] | None, str, str]:
         return None, "record", f"entry {seq}: the stored record breaks the format: {err.message}"
     if prepared.canonical != bytes(data):
         return None, "record", f"entry {seq}: the stored record is not in canonical form (RFC 8785)"
-    if (record_id, stream, timestamp) != (prepared.id, prepared.stream, prepared.timestamp):
+    if (record_id, stream, timestamp) != (prepared.id, prepared.stream, prepared.timestamp) or type(
+        timestamp
+    ) is not int:
         return None, "derived", f"entry {seq}: its index columns (id, stream or timestamp) disagree with its record"
     return value, "", ""
+
+
+def chunk_passes(
+    rows: Sequence[StoredRow],
+    ids: tuple[str, ...],
+    streams: tuple[str, ...],
+    stamps: tuple[int, ...],
+    records: tuple[bytes, ...],
+) -> bool:
+    """True when every record of ``rows`` provably passes (then nothing needs naming); False when the exact path
+    must judge. ``ids`` to ``records`` are the columns of ``rows``. The host's scanner does the work when it lent
+    one (``_host``), else ``_fast``."""
+    host = lent().records_pass
+    if host is None:
+        return _fast(rows) is not None
+    if max(map(len, records)) > MAX_RECORD_BYTES or set(map(type, stamps)) != {int}:
+        return False
+    text = b"[" + b",".join(records) + b"]"
+    try:
+        return host(text, len(rows), columns_text(ids, streams, stamps), MAX_ID_LENGTH, MAX_STREAM_LENGTH) is True
+    except Exception:  # a failing host primitive vouches for nothing: the exact path judges
+        return False
 
 
 def check_chunk(rows: Sequence[StoredRow]) -> tuple[list[dict[str, Any]], int | None, str, str]:

@@ -15,13 +15,14 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import gt
 from typing import TYPE_CHECKING, Any
 
 from ._acl import ACL_STREAM, AclState, ledger_resource
 from ._checkpoint import Checkpoint
 from ._errors import ChainIntegrityError
-from ._hashing import _sha256, entry_template, quoted_prev
-from ._stored import StoredRow, check_chunk, stream_column
+from ._hashing import _sha256, entry_template, hashes_hex, quoted_prev
+from ._stored import StoredRow, check_chunk, chunk_passes, stream_column
 
 if TYPE_CHECKING:
     from .storage._protocol import Storage
@@ -61,6 +62,10 @@ class ChainWalk:
         return tip
 
     def _walk_chunk(self, rows: list[StoredRow], start: Tip, stored: bool) -> Tip:
+        tip = self._passing_chunk(rows, start, stored)
+        if tip is not None:
+            return tip
+        # Something in this chunk fails: walk it entry by entry to name the first fault and its kind.
         if stored:
             values, bad, bad_kind, bad_why = check_chunk(rows)
         else:
@@ -104,6 +109,33 @@ class ChainWalk:
             last_ts = timestamp
             expected = seq + 1
         return Tip(expected, prev, last_ts)
+
+    def _passing_chunk(self, rows: list[StoredRow], start: Tip, stored: bool) -> Tip | None:
+        """The chunk's tip when every check passes for every entry, judged a column at a time (comparisons of
+        whole tuples, one hashing pass, one records check): None as soon as anything is off, so that the walk
+        entry by entry decides and names the fault. Most chunks of most ledgers pass, so this is the hot path."""
+        n = len(rows)
+        try:
+            seqs, hashes, prevs, ids, streams, stamps, records = zip(*rows, strict=True)
+            if (
+                seqs != tuple(range(start.size, start.size + n))
+                or prevs[0] != start.hash
+                or prevs[1:] != hashes[:-1]
+                or set(map(type, stamps)) != {int}
+                or stamps[0] < start.timestamp
+                or any(map(gt, stamps, stamps[1:]))
+                or set(map(len, hashes)) != {64}
+                or hashes_hex(self.template, prevs, records, seqs) != "".join(hashes)
+                or (stored and not chunk_passes(rows, ids, streams, stamps, records))
+            ):
+                return None
+        except (TypeError, ValueError):  # a column of the wrong type: the walk names it
+            return None
+        if self.format_version >= 2 and ACL_STREAM in streams:
+            for seq, stream, record in zip(seqs, streams, records, strict=True):
+                if stream == ACL_STREAM:
+                    self.acl.apply(seq, _record(record), self.resource)
+        return Tip(start.size + n, hashes[-1], stamps[-1])
 
 
 def _record(data: bytes) -> dict[str, Any]:

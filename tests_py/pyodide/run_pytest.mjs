@@ -5,6 +5,7 @@
 // read the real py/nucleus, vectors/ and fixtures; tmp_path lives on a NODEFS mount of <host temp dir>, the
 // file system the engine's SQLite uses under Node. Prints pytest's own output; exits with pytest's code.
 // Usage: node tests_py/pyodide/run_pytest.mjs <pyodide package dir> <wheel dir> <host temp dir> [pytest args...]
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -47,12 +48,31 @@ const mount = (hostDir, pyDir) => {
 };
 mount(repo, repo);
 mount(path.resolve(hostTmp), "/mnt/tmp");
+pyodide.globals.set("ENGINE", path.join(repo, "py"));
+pyodide.runPython(`
+import sys
+sys.dont_write_bytecode = True  # no Pyodide .pyc files in the host repository
+sys.path.insert(0, ENGINE)
+`);
+
+// As in the npm package (js/src/runtime/node): lend the verifier the host's SHA-256 and record scanner, straight
+// from their TypeScript source (esbuild, a dev dependency of js/), so the suite holds them to the Python rules.
+const esbuild = createRequire(path.join(repo, "js", "package.json"))("esbuild");
+const primitives = esbuild.buildSync({
+  entryPoints: [path.join(repo, "js", "src", "runtime", "host-primitives.ts")],
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "node",
+  external: ["pyodide"],
+}).outputFiles[0].text;
+const { lendPrimitives } = await import(`data:text/javascript;base64,${Buffer.from(primitives).toString("base64")}`);
+lendPrimitives(pyodide, (data) => crypto.createHash("sha256").update(data).digest("hex"));
 
 pyodide.globals.set("ROOT", repo);
 pyodide.globals.set("ARGS", pyodide.toPy(pytestArgs));
 const code = pyodide.runPython(`
-import os, sys
-sys.dont_write_bytecode = True  # no Pyodide .pyc files in the host repository
+import os
 os.chdir(ROOT)
 import pytest
 int(pytest.main([*ARGS, "--basetemp=/mnt/tmp/pytest", "-p", "no:cacheprovider"]))

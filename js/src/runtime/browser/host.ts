@@ -5,6 +5,7 @@
 import { StorageUnsupportedError } from "../../errors.js";
 import type { SqliteStorageConfig } from "../../types/config.js";
 import type { Host, HostStorage } from "../host.js";
+import { lendPrimitives } from "../host-primitives.js";
 import { browserAssets } from "./assets.js";
 
 /** The error for SQLite in a browser, thrown before and (for builders) after the runtime loads. */
@@ -21,7 +22,8 @@ export function sqliteUnsupported(config: Pick<SqliteStorageConfig, "path">): St
 export const browserHost: Host = {
   name: "browser",
   assets: browserAssets,
-  prepare: () => {},
+  // The JSON check only: a browser's SHA-256 (WebCrypto) is asynchronous, and the engine's calls are not.
+  prepare: (pyodide) => lendPrimitives(pyodide),
   openSqlite(config: SqliteStorageConfig): HostStorage {
     throw sqliteUnsupported(config);
   },

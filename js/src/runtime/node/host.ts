@@ -1,16 +1,31 @@
-/** The Node.js {@link Host}: local assets, the fsync hook, file locks and NODEFS mounts. Not public. */
+/**
+ * The Node.js {@link Host}: local assets, the fsync hook, the verifier's primitives (SHA-256, JSON), file
+ * locks and NODEFS mounts. Not public.
+ */
 
+import * as crypto from "node:crypto";
+import type { PyodideAPI } from "pyodide";
 import type { Host } from "../host.js";
+import { lendPrimitives, type Sha256 } from "../host-primitives.js";
 import { nodeAssets } from "./assets.js";
 import { installFsyncHook } from "./fsync.js";
 import { hostPathsIn } from "./mounts.js";
 import { openSqliteOnNode } from "./sqlite.js";
 
+/** Node's SHA-256: `crypto.hash` where it exists (Node ≥ 20.12), one `Hash` object per call before. */
+const sha256: Sha256 =
+  typeof crypto.hash === "function"
+    ? (data) => crypto.hash("sha256", data, "hex")
+    : (data) => crypto.createHash("sha256").update(data).digest("hex");
+
 /** Platform services under Node.js. */
 export const nodeHost: Host = {
   name: "Node.js",
   assets: nodeAssets,
-  prepare: installFsyncHook,
+  prepare(pyodide: PyodideAPI): void {
+    installFsyncHook(pyodide);
+    lendPrimitives(pyodide, sha256);
+  },
   openSqlite: openSqliteOnNode,
   hostPaths: hostPathsIn,
 };

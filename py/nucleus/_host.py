@@ -1,0 +1,57 @@
+"""Primitives the runtime around the engine may lend the verifier, because the host does them several times
+faster than Python can. Not public. docs/ENGINE.md ("Host primitives") explains where each is installed.
+
+Under Node and in the browser the engine runs in Pyodide (CPython compiled to WebAssembly), where SHA-256 and
+JSON parsing cost three to five times what the host's own do (Node's ``crypto``, the JavaScript engine's
+``JSON.parse``); opening a ledger re-checks every entry with both, so they are most of its time. The TypeScript
+runtime therefore calls :func:`install` once it has started the engine; CPython installs nothing.
+
+The rules stay here in Python either way. A primitive only ever answers for a whole chunk of entries, and only
+"all of these pass" counts: any other answer (or any error) sends the chunk to the Python checks, which decide
+and name the first bad entry. So a host primitive can make verification faster, never more lenient than its
+own definition below, which the Python suite checks against the exact path when it runs inside Pyodide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: ``sha256_hex(data, lengths)``: the lowercase hex SHA-256 of each consecutive piece of ``data`` (bytes) whose
+#: lengths are ``lengths`` (an ``array("I")``), concatenated.
+Sha256Hex = Callable[[bytes, object], str]
+#: ``records_pass(text, count, columns, max_id, max_stream)``: True only when ``text`` (UTF-8 bytes of a JSON
+#: array) holds exactly ``count`` records, each the RFC 8785 form of a record FORMAT.md §1 allows, and
+#: ``columns`` is their ``id``, ``stream`` and ``timestamp`` as :func:`columns_text` spells them; ids and streams
+#: are at most ``max_id`` and ``max_stream`` characters. It may say False for any record it does not judge (the
+#: Python path then does).
+RecordsPass = Callable[[bytes, int, bytes, int, int], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class HostPrimitives:
+    """What the host lent; ``None`` where the engine's own Python does the work."""
+
+    sha256_hex: Sha256Hex | None = None
+    records_pass: RecordsPass | None = None
+
+
+_lent = HostPrimitives()
+
+
+def install(sha256_hex: Sha256Hex | None = None, records_pass: RecordsPass | None = None) -> None:
+    """Called by the host once the engine has started (never by CPython applications)."""
+    global _lent
+    _lent = HostPrimitives(sha256_hex, records_pass)
+
+
+def lent() -> HostPrimitives:
+    """The primitives installed now."""
+    return _lent
+
+
+def columns_text(ids: tuple[str, ...], streams: tuple[str, ...], stamps: tuple[int, ...]) -> bytes:
+    """The index columns of a chunk as one UTF-8 text: ``id US stream US timestamp`` per entry, entries joined by
+    RS (U+001F, U+001E). Canonical JSON never holds either separator raw, and a host declines escaped ids and
+    streams, so equal texts mean equal columns."""
+    return "\x1e".join(map("\x1f".join, zip(ids, streams, map(str, stamps), strict=True))).encode("utf-8")
