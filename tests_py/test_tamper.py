@@ -137,6 +137,11 @@ TAMPERS: dict[str, tuple[Callable[[Path], None], int, str]] = {
         0,
         "format",
     ),
+    "schema version 0 with a meta table to match": (  # no schema holds format 0 (issue: it raised KeyError)
+        lambda db: sql(db, "PRAGMA user_version = 0", "UPDATE meta SET value = '0' WHERE key = 'format_version'"),
+        0,
+        "format",
+    ),
     "meta gains an owner row": (
         lambda db: sql(db, "INSERT INTO meta VALUES ('owner', 'oid:onoal:user:mallory')"),
         0,

@@ -113,8 +113,9 @@ export class ModuleRejectedError extends NucleusError {
   }
 }
 
-/** What broke in a chain, in the order verification checks it: see docs/FORMAT.md §4 (`size`: an export header
- * announcing another number of entries, §6). */
+/** What broke in a chain: for each entry, `sequence` to `acl` in the order verification checks them, then
+ * `checkpoint` after the walk (docs/FORMAT.md §4); `format` (a file's meta table, checked before the walk) and
+ * `size` (an export header announcing another number of entries, checked after it, §6). */
 export type ChainBreakKind = "sequence" | "link" | "hash" | "record" | "derived" | "timestamp" | "acl" | "checkpoint" | "format" | "size";
 
 /** `CHAIN_INVALID`: the hash chain does not verify. `seq` is the first bad entry, `kind` what broke. */

@@ -37,8 +37,12 @@ def ledger_resource(ledger_id: str) -> str:
     return f"oid:onoal:ledger:{ledger_id}"
 
 
+def _is_action(value: Any) -> bool:
+    return type(value) is str and 0 < len(value) <= 64
+
+
 def _action(value: Any) -> str:
-    if type(value) is not str or not value or len(value) > 64:
+    if not _is_action(value):
         raise ArgumentError(f"action must be a non-empty string of at most 64 characters, got {value!r}")
     return value
 
@@ -117,8 +121,10 @@ class AclState:
                 raise bad(f"was made by {grant['grantedBy']}, who was neither owner nor admin then")
             self.grants[(grant["subjectOid"], grant["resourceOid"], grant["action"])] = grant
         elif kind == "revoke":
-            if set(payload) != _REVOKE_KEYS or not all(
-                is_valid_oid(payload[k]) for k in ("subjectOid", "resourceOid", "revokedBy")
+            if (
+                set(payload) != _REVOKE_KEYS
+                or not all(is_valid_oid(payload[k]) for k in ("subjectOid", "resourceOid", "revokedBy"))
+                or not _is_action(payload["action"])  # checked before it is looked up: a list is no dict key
             ):
                 raise bad("must hold exactly {subjectOid, resourceOid, action, revokedBy}")
             if not self.may_administer(payload["revokedBy"], resource, at):

@@ -83,8 +83,8 @@ export interface QueryResult {
 export interface Checkpoint {
   /** Number of entries covered. */
   size: number;
-  /** Hash of entry `size - 1` (or the engine's empty-ledger hash when `size` is 0). */
-  hash: string;
+  /** Hash of entry `size - 1`; `null` when `size` is 0 (docs/FORMAT.md §4b). */
+  hash: string | null;
 }
 
 /** Result of {@link Ledger.importEntries}. */

@@ -251,7 +251,8 @@ class SqliteStorage:
                 details={"reason": "other_ledger", "found": stored, "expected": ledger_id},
             )
         expected_keys = {"ledger_id", "format_version"} if format_version >= 2 else set(meta)
-        if meta.get("format_version") != str(format_version) or set(meta) != expected_keys:
+        # format_version 0: a schema version no Nucleus writes (0 on a file with tables, or negative)
+        if not format_version or meta.get("format_version") != str(format_version) or set(meta) != expected_keys:
             raise ChainIntegrityError(
                 f"{self.path}: its meta table ({', '.join(sorted(meta))}; format_version "
                 f"{meta.get('format_version')!r}) is not what a format-{format_version} ledger holds "
