@@ -756,6 +756,12 @@ def acl_vectors() -> None:
             6,
         ),
         (
+            "other-reserved-stream",
+            "seq 3 is in the reserved stream nucleus.other, which no Nucleus writes (appends refuse nucleus.*)",
+            [*r[:3], {**r[3], "stream": "nucleus.other"}, *r[4:]],
+            3,
+        ),
+        (
             "admin-expired",
             "bob's admin grant expires at 1700000001 s; his grant is stamped 1700000001000 ms: expiresAt is exclusive",
             [*r[:2], _grant(BOB, "admin", ALICE, T0, expiresAt=1_700_000_001), *r[3:]],

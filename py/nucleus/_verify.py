@@ -5,7 +5,8 @@ Entries are walked in seq order; for each, the first failing check names the fau
 previous entry's hash), ``hash`` (the stored hash is not the hash of the stored record at that position in
 this ledger), ``record`` (the stored bytes are not the canonical form of a valid record), ``derived`` (an index
 column disagrees with its record), ``timestamp`` (earlier than the previous entry's), ``acl`` (an
-access-control entry the chain could not hold). After the walk: ``checkpoint`` (a kept checkpoint is not a
+access-control entry the chain could not hold, or any entry of another reserved ``nucleus.`` stream). After the
+walk: ``checkpoint`` (a kept checkpoint is not a
 prefix of this chain: truncation, rollback or a fork).
 """
 
@@ -22,6 +23,7 @@ from ._acl import ACL_STREAM, AclState, ledger_resource
 from ._checkpoint import Checkpoint
 from ._errors import ChainIntegrityError
 from ._hashing import _sha256, entry_template, hashes_hex, quoted_prev
+from ._query import RESERVED_PREFIX
 from ._stored import StoredRow, check_chunk, chunk_passes, stream_column
 
 if TYPE_CHECKING:
@@ -76,7 +78,7 @@ class ChainWalk:
         last_ts = start.timestamp
         template = self.template
         sha = _sha256
-        system = self.format_version >= 2 and ACL_STREAM in set(map(stream_column, rows))
+        system = self.format_version >= 2 and _reserved(map(stream_column, rows))
         for index, (seq, stored_hash, prev_hash, _record_id, stream, timestamp, record) in enumerate(rows):
             if seq != expected:
                 raise ChainIntegrityError(
@@ -102,8 +104,8 @@ class ChainWalk:
                     seq=seq,
                     kind="timestamp",
                 )
-            if system and stream == ACL_STREAM:
-                self.acl.apply(seq, values[index] if stored else _record(record), self.resource)
+            if system and stream.startswith(RESERVED_PREFIX):
+                self._apply(seq, stream, values[index] if stored else _record(record))
             prev = stored_hash
             prev_q = b'"' + stored_hash.encode("ascii") + b'"'
             last_ts = timestamp
@@ -131,11 +133,24 @@ class ChainWalk:
                 return None
         except (TypeError, ValueError):  # a column of the wrong type: the walk names it
             return None
-        if self.format_version >= 2 and ACL_STREAM in streams:
+        if self.format_version >= 2 and _reserved(streams):
             for seq, stream, record in zip(seqs, streams, records, strict=True):
-                if stream == ACL_STREAM:
-                    self.acl.apply(seq, _record(record), self.resource)
+                if stream.startswith(RESERVED_PREFIX):
+                    self._apply(seq, stream, _record(record))
         return Tip(start.size + n, hashes[-1], stamps[-1])
+
+    def _apply(self, seq: int, stream: str, record: dict[str, Any]) -> None:
+        """An entry of a reserved stream: access control, or a fault (no Nucleus writes any other)."""
+        if stream != ACL_STREAM:
+            raise ChainIntegrityError(
+                f"entry {seq} is in the reserved stream {stream!r}, which no Nucleus writes", seq=seq, kind="acl"
+            )
+        self.acl.apply(seq, record, self.resource)
+
+
+def _reserved(streams: Iterable[object]) -> bool:
+    """Whether any of ``streams`` is reserved (``nucleus.*``); one set of a chunk's few distinct streams."""
+    return any(type(stream) is str and stream.startswith(RESERVED_PREFIX) for stream in set(streams))
 
 
 def _record(data: bytes) -> dict[str, Any]:
