@@ -44,9 +44,9 @@ export function checkKeys(value: object, known: readonly string[], what: string,
 }
 
 /**
- * Checks one record; returns a shallow copy as JSON (top-level `timestamp`/`meta` that are undefined are
- * left out): the copy is what is checked and sent. `index` is its place in a batch, for messages
- * (`records[3].id must be ...`); the message text is only built when a check fails.
+ * Checks one record; returns a shallow copy as JSON (a top-level `timestamp` that is undefined and a `meta`
+ * that is undefined or null are left out): the copy is what is checked and sent. `index` is its place in a
+ * batch, for messages (`records[3].id must be ...`); the message text is only built when a check fails.
  */
 export function checkRecord(record: unknown, index?: number): JsonObject {
   const where = (): string => (index === undefined ? "record" : `records[${index}]`);
@@ -69,7 +69,7 @@ export function checkRecord(record: unknown, index?: number): JsonObject {
   if (!isPlainObject(payload) && !Array.isArray(payload)) {
     throw new ValidationError(`${where()}.payload must be a JSON object or array, got ${describe(payload)}`, { field: "payload" });
   }
-  if (meta !== undefined && !isPlainObject(meta)) {
+  if (meta !== undefined && meta !== null && !isPlainObject(meta)) {
     throw new ValidationError(`${where()}.meta must be a JSON object when given, got ${describe(meta)}`, { field: "meta" });
   }
   const out: Record<string, unknown> = {};
@@ -77,7 +77,8 @@ export function checkRecord(record: unknown, index?: number): JsonObject {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const value = record[key];
-    if (value === undefined && (key === "timestamp" || key === "meta")) continue;
+    // "meta": null means no meta (docs/FORMAT.md §1), as in CPython: left out like an undefined member.
+    if (key === "meta" ? value === undefined || value === null : value === undefined && key === "timestamp") continue;
     out[key] = value;
   }
   // One walk answers both "is it plain JSON?" and "is it certainly too big?", stopping once past the

@@ -33,8 +33,8 @@ export interface NewRecord {
   timestamp?: number;
   /** The record's content: a JSON object or array. */
   payload: RecordPayload;
-  /** Optional metadata. */
-  meta?: RecordMetadata;
+  /** Optional metadata; `null` is the same as leaving it out. */
+  meta?: RecordMetadata | null;
 }
 
 /** One link of the chain: the record plus its position and hashes. */
