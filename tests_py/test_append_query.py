@@ -51,8 +51,9 @@ def test_missing_timestamp_is_stamped_with_now(ledger: nucleus.Ledger):
     # Pyodide, whose clock ticks in whole milliseconds).
     before = time.time_ns() // 1_000_000
     h = ledger.append({"id": "x", "stream": "s", "payload": []})
+    h2 = ledger.append({"id": "y", "stream": "s", "payload": [], "timestamp": None})  # null is left out too
     after = time.time_ns() // 1_000_000
-    assert before <= ledger.get(h)["timestamp"] <= after
+    assert before <= ledger.get(h)["timestamp"] <= ledger.get(h2)["timestamp"] <= after
 
 
 def test_stamping_never_goes_back_behind_the_tip(ledger: nucleus.Ledger):

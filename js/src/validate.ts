@@ -44,8 +44,8 @@ export function checkKeys(value: object, known: readonly string[], what: string,
 }
 
 /**
- * Checks one record; returns a shallow copy as JSON (a top-level `timestamp` that is undefined and a `meta`
- * that is undefined or null are left out): the copy is what is checked and sent. `index` is its place in a
+ * Checks one record; returns a shallow copy as JSON (a top-level `timestamp` or `meta` that is undefined or
+ * null is left out): the copy is what is checked and sent. `index` is its place in a
  * batch, for messages (`records[3].id must be ...`); the message text is only built when a check fails.
  */
 export function checkRecord(record: unknown, index?: number): JsonObject {
@@ -60,7 +60,7 @@ export function checkRecord(record: unknown, index?: number): JsonObject {
   const { id, stream, timestamp: ts, payload, meta } = record;
   if (typeof id !== "string" || id === "") throw fieldError(where(), "id", id);
   if (typeof stream !== "string" || stream === "") throw fieldError(where(), "stream", stream);
-  if (ts !== undefined && (typeof ts !== "number" || !Number.isSafeInteger(ts))) {
+  if (ts !== undefined && ts !== null && (typeof ts !== "number" || !Number.isSafeInteger(ts))) {
     throw new ValidationError(
       `${where()}.timestamp must be an integer number of ms since the epoch (or left out to use the current time), got ${describe(ts)}`,
       { field: "timestamp" },
@@ -77,8 +77,8 @@ export function checkRecord(record: unknown, index?: number): JsonObject {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const value = record[key];
-    // "meta": null means no meta (docs/FORMAT.md §1), as in CPython: left out like an undefined member.
-    if (key === "meta" ? value === undefined || value === null : value === undefined && key === "timestamp") continue;
+    // "meta": null means no meta and "timestamp": null no timestamp (docs/FORMAT.md §1), as in the engine.
+    if ((key === "meta" || key === "timestamp") && (value === undefined || value === null)) continue;
     out[key] = value;
   }
   // One walk answers both "is it plain JSON?" and "is it certainly too big?", stopping once past the

@@ -232,3 +232,15 @@ test("builder and error table", async () => {
   assert.equal(nucleus.ERROR_CODES.length, 13);
   mkdirSync(tempDir(), { recursive: true });
 });
+
+test("null meta and null timestamp mean left out, as in the engine (FORMAT.md §1)", async () => {
+  const ledger = await createLedger({ id: "nulls" });
+  const before = Date.now();
+  const h = await ledger.append({ id: "n", stream: "events", timestamp: null, payload: {}, meta: null });
+  const got = await ledger.get(h);
+  assert.deepEqual(Object.keys(got).sort(), ["id", "payload", "stream", "timestamp"]);
+  assert.ok(Number.isSafeInteger(got.timestamp) && got.timestamp >= before, `stamped ${got.timestamp}`);
+  const [h2] = await ledger.appendBatch([{ id: "m", stream: "events", timestamp: got.timestamp, payload: [], meta: null }]);
+  assert.equal((await ledger.get(h2)).meta, undefined);
+  await ledger.close();
+});

@@ -29,8 +29,8 @@ export interface NewRecord {
   id: string;
   /** Non-empty stream name. */
   stream: string;
-  /** Integer milliseconds since the epoch; omit it to let the engine stamp the current time. */
-  timestamp?: number;
+  /** Integer milliseconds since the epoch; omit it (or give `null`) to let the engine stamp the current time. */
+  timestamp?: number | null;
   /** The record's content: a JSON object or array. */
   payload: RecordPayload;
   /** Optional metadata; `null` is the same as leaving it out. */
