@@ -84,6 +84,7 @@ def test_sqlite_round_trip_and_reopen(tmp_path: Path):
     storage = {"type": "sqlite", "path": str(tmp_path / "l.db")}
     h = ok("open", id="test", storage=storage)
     assert h["length"] == 0 and h["latestHash"] is None
+    assert h["readOnly"] is False and h["caveats"] == []
     tip = ok("appendBatch", h["handle"], records=[rec(i) for i in range(5)])[-1]
     assert ok("hasStorage", h["handle"]) is True and ok("verifyStorage", h["handle"]) is True
     ok("close", h["handle"])
@@ -244,6 +245,7 @@ def test_inspect_reads_without_writing(ledger_file):
     info = ok("inspect", path=str(db))
     assert _listing(db.parent) == before
     assert info["ledgerId"] == "test" and info["owner"] == OWNER
+    assert info["caveats"] and "no lock file is taken" in info["caveats"][0]
     assert (info["formatVersion"], info["schemaVersion"]) == (2, 2)
     # The owner is entry 0 (stream nucleus.acl, at timestamp 0), the 10 records follow.
     assert info["entries"] == 11 and info["latestHash"] == hashes[-1]
@@ -259,7 +261,9 @@ def test_verify_file_whole_and_in_chunks(ledger_file):
     db, hashes = ledger_file
     before = _listing(db.parent)
     whole = ok("verifyFile", path=str(db))
+    caveats = whole.pop("caveats")
     assert whole == {"size": 11, "hash": hashes[-1], "timestamp": T0 + 9, "done": True}
+    assert len(caveats) == 2 and "no lock file is taken" in caveats[0] and '"changed"' in caveats[1]
     position, calls = None, 0
     while True:
         step = ok("verifyFile", path=str(db), limit=3, **({"from": position} if position else {}))
@@ -267,7 +271,7 @@ def test_verify_file_whole_and_in_chunks(ledger_file):
         position = {k: step[k] for k in ("size", "hash", "timestamp")}
         if step["done"]:
             break
-    assert step == whole and calls == 4
+    assert step == {**whole, "caveats": caveats} and calls == 4
     assert ok("verifyFile", path=str(db), checkpoint={"size": 6, "hash": hashes[4]})["done"] is True
     assert _listing(db.parent) == before
 
@@ -311,3 +315,70 @@ def test_requests_as_utf8_bytes(handle: int):
         response = json.loads(handle_request(bad))
         assert response["error"]["code"] == "INVALID_ARGUMENT"
     assert ok("length", handle) == 300  # refused requests wrote nothing
+
+
+def test_file_ops_read_again_when_a_checkpoint_changed_the_file(ledger_file, monkeypatch):
+    """A writer's checkpoint under a read-only reading makes the engine read again, up to three times in all."""
+    db, hashes = ledger_file
+    from nucleus.storage import sqlite as sqlite_module
+
+    results = iter([False, True, True, True, True, True, True, True, True, True])
+    monkeypatch.setattr(sqlite_module._Guard, "unchanged", lambda self: next(results))
+    assert ok("verifyFile", path=str(db))["hash"] == hashes[-1]
+    monkeypatch.setattr(sqlite_module._Guard, "unchanged", lambda self: False)
+    err = error("inspect", path=str(db))
+    assert err["code"] == "STORAGE_ERROR" and err["details"]["reason"] == "changed"
+
+
+# -- read-only open and the upgrade from format 1 ----------------------------------------------------------
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "compat-v1.db"
+
+
+def test_open_read_only_serves_and_refuses_writes(ledger_file):
+    db, hashes = ledger_file
+    before = _listing(db.parent)
+    opened = ok("open", id="test", storage={"type": "sqlite", "path": str(db), "readOnly": True})
+    h = opened["handle"]
+    assert (opened["length"], opened["latestHash"], opened["readOnly"]) == (11, hashes[-1], True)
+    assert opened["caveats"] and "no lock file is taken" in opened["caveats"][0]
+    assert ok("get", h, hash=hashes[3])["id"] == "r3" and ok("verify", h) is None
+    for op, args in (
+        ("append", {"record": rec(20)}),
+        ("appendBatch", {"records": [rec(20)]}),
+        ("importEntries", {"data": "x"}),
+        ("acl.grant", {"grant": {"subjectOid": ALICE, "resourceOid": "oid:onoal:ledger:test", "action": "write"}}),
+        ("acl.revoke", {"subjectOid": ALICE, "resourceOid": "oid:onoal:ledger:test", "action": "write"}),
+    ):
+        err = error(op, h, **args)
+        assert (err["code"], err["details"].get("reason")) == ("STORAGE_ERROR", "read_only_open"), (op, err)
+    ok("close", h)
+    assert _listing(db.parent) == before
+    missing = {"type": "sqlite", "path": str(db.parent / "missing.db"), "readOnly": True}
+    assert error("open", id="test", storage=missing)["details"]["reason"] == "missing"
+    assert error("open", id="test", storage={**missing, "readOnly": "yes"})["code"] == "INVALID_CONFIG"
+    assert _listing(db.parent) == before
+
+
+def test_upgrade_file_op(tmp_path: Path):
+    old = tmp_path / "old.db"
+    old.write_bytes(FIXTURE.read_bytes())
+    new = tmp_path / "new.db"
+    result = ok("upgradeFile", source=str(old), target=str(new), ledgerId="compat-v1")
+    assert result["size"] == 27 and old.read_bytes() == FIXTURE.read_bytes()
+    with nucleus.Ledger.open("compat-v1", nucleus.SqliteStorage(new, read_only=True), checkpoint=result) as ledger:
+        assert ledger.format_version == nucleus.FORMAT_VERSION and len(ledger) == 27
+    listing = _listing(tmp_path)
+    old_, new_, none, x = str(old), str(new), str(tmp_path / "none.db"), str(tmp_path / "x.db")
+    refusals = [
+        ({"source": old_, "target": new_, "ledgerId": "compat-v1"}, "INVALID_CONFIG"),  # the target exists
+        ({"source": none, "target": x, "ledgerId": "compat-v1"}, "STORAGE_ERROR"),
+        ({"source": new_, "target": x, "ledgerId": "compat-v1"}, "INVALID_CONFIG"),  # format 2 already
+        ({"source": old_, "target": x, "ledgerId": "other"}, "LEDGER_MISMATCH"),
+        ({"source": old_, "target": x, "ledgerId": "not an id!"}, "INVALID_CONFIG"),
+        ({"source": old_, "target": "", "ledgerId": "compat-v1"}, "INVALID_ARGUMENT"),
+        ({"target": x, "ledgerId": "compat-v1"}, "INVALID_ARGUMENT"),
+    ]
+    for args, code in refusals:
+        assert error("upgradeFile", **args)["code"] == code, args
+    assert _listing(tmp_path) == listing

@@ -106,3 +106,125 @@ def test_on_read_only_media(tmp_path: Path):
 
 def test_read_only_is_a_boolean():
     raises_code("INVALID_CONFIG", lambda: nucleus.SqliteStorage("x.db", read_only="yes"))
+
+
+def _grow(ledger: nucleus.Ledger, start: int, n: int = 60) -> None:
+    """Append records big enough that the database file grows by pages when checkpointed."""
+    ledger.append_batch([rec(i, pad="x" * 300) for i in range(start, start + n)])
+
+
+def test_a_checkpoint_under_a_read_only_open_makes_its_reads_fail(tmp_path: Path):
+    """The log was empty at open, so only the database file is read; a writer's appends go to the log and change
+    nothing for the reader, but its checkpoint rewrites the file under it: reads then fail rather than mix states."""
+    db = tmp_path / "l.db"
+    hashes = build_sqlite_ledger(db, 5)
+    reader = nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True))
+    try:
+        assert reader.read_only and len(reader.caveats) == 2 and "checkpoint" in reader.caveats[1]
+        with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, lock=False)) as writer:
+            _grow(writer, 5)
+            assert reader.get(hashes[4]) is not None and reader.query().total == 5 and len(reader) == 5
+            reader.verify()
+            writer._storage._checkpoint()
+            for read in (lambda: reader.get(hashes[4]), reader.query, reader.verify, lambda: reader.get_by_id("r1")):
+                err = raises_code("STORAGE_ERROR", read)
+                assert err.details["reason"] == "changed"
+        with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as again:
+            assert len(again) == 65  # a new open reads the new state, verified whole
+    finally:
+        reader.close()
+
+
+def test_an_open_interrupted_by_a_checkpoint_starts_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from nucleus.storage import sqlite as sqlite_module
+
+    db = tmp_path / "l.db"
+    build_sqlite_ledger(db, 5)
+    before = _listing(tmp_path)
+    checks: list[bool] = []
+
+    def unchanged(self: object) -> bool:  # the second check, made while the first attempt verifies, sees a change
+        checks.append(len(checks) != 1)
+        return checks[-1]
+
+    monkeypatch.setattr(sqlite_module._Guard, "unchanged", unchanged)
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        assert len(lg) == 5 and lg.query().total == 5
+    assert checks[:2] == [True, False] and len(checks) > 3, "a second attempt read the file again"
+    monkeypatch.setattr(sqlite_module._Guard, "unchanged", lambda self: False)
+    err = raises_code("STORAGE_ERROR", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)))
+    assert err.details["reason"] == "changed"
+    assert _listing(tmp_path) == before
+
+
+def test_every_write_is_refused_first(tmp_path: Path):
+    owner = "oid:onoal:user:owner"
+    db = tmp_path / "l.db"
+    build_sqlite_ledger(db, 2, owner=owner)
+    export = tmp_path / "export.jsonl"
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+        export.write_text(lg.export())
+    before = _listing(tmp_path)
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True), acl="inMemory") as lg:
+        grant = {"subjectOid": "oid:onoal:user:a", "resourceOid": nucleus.ledger_resource("test"), "action": "write"}
+        writes = [
+            lambda: lg.append(rec(9), {"requesterOid": owner}),
+            lambda: lg.append_batch([rec(9)]),
+            lambda: lg.import_entries(export.read_text()),
+            lambda: lg.acl.grant(grant, {"requesterOid": owner}),
+            lambda: lg.acl.revoke(grant["subjectOid"], grant["resourceOid"], "write", {"requesterOid": owner}),
+            lambda: lg.acl.grant("not even a grant"),  # refused as a write before its arguments are looked at
+        ]
+        for write in writes:
+            assert raises_code("STORAGE_ERROR", write).details["reason"] == "read_only_open"
+        assert len(lg) == 3
+    assert _listing(tmp_path) == before
+    # A ledger that would need a new owner entry is a write too.
+    err = raises_code(
+        "STORAGE_ERROR",
+        lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(tmp_path / "plain.db", read_only=True)),
+    )
+    assert err.details["reason"] == "missing"
+
+
+@pytest.mark.host_only  # a second process holds the ledger
+def test_verify_accepts_what_another_process_appended_but_not_a_rewrite(tmp_path: Path):
+    db = tmp_path / "l.db"
+    build_sqlite_ledger(db, 3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            assert holder.stdout.readline().strip() == "appended"
+            lg.verify()  # the file holds one entry more than this ledger verified at open: it extends it
+            assert len(lg) == 4
+            sql(db, "UPDATE entries SET hash = 'f' || substr(hash, 2) WHERE seq = 3")
+            err = raises_code("CHAIN_INVALID", lg.verify)
+            assert err.seq == 3
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+@pytest.mark.host_only  # CPython's SQLite; under Emscripten such a log is read into a private index
+def test_a_log_no_shm_file_indexes_is_refused_on_cpython(tmp_path: Path):
+    db = tmp_path / "l.db"
+    build_sqlite_ledger(db, 3)
+    # A writer that stopped without closing: its log holds an entry, and its -shm file is gone.
+    crash = (
+        "import os, sys, nucleus\n"
+        "lg = nucleus.Ledger.open('test', nucleus.SqliteStorage(sys.argv[1], lock=False))\n"
+        "lg.append({'id': 'w', 'stream': 's', 'timestamp': 1800000000000, 'payload': {}})\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", crash, str(db)], check=True)
+    Path(f"{db}-shm").unlink()
+    before = _listing(tmp_path)
+    err = raises_code("STORAGE_ERROR", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)))
+    assert err.details["reason"] == "wal_unreadable" and "-shm" in err.message
+    assert _listing(tmp_path) == before

@@ -17,7 +17,7 @@ const help = (...args) => {
   if (r.status !== 0) throw new Error(`nucleus ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 };
-const commands = ["verify", "info", "export", "import", "query", "append"];
+const commands = ["verify", "info", "export", "import", "query", "append", "upgrade"];
 
 const text = `# The \`nucleus\` command
 
@@ -29,17 +29,25 @@ in step.
 - **Exit status**: \`0\` success; \`1\` the ledger does not verify (\`CHAIN_INVALID\`: the report names
   the first bad sequence number and what broke there); \`2\` a usage error (unknown command or option,
   missing or malformed value) or a file that cannot be used (missing, a directory, not a ledger,
-  another ledger's file, locked by another process, a refused record).
+  another ledger's file, locked by another process for a command that writes, a refused record, an
+  existing upgrade target).
 - **Output**: results go to stdout, messages and progress to stderr. With \`--json\` stdout carries
   exactly one JSON document, also on failure: \`{"ok": false, "error": {"code", "message", "details"?}}\`
-  (\`code\` is one of the library's error codes, or \`USAGE\`, \`NOT_FOUND\`, \`IS_A_DIRECTORY\`).
-  \`export\` always writes JSON Lines.
-- **Locking**: \`verify\`, \`export\`, \`import\`, \`query\` and \`append\` take the file's lock
-  (\`<db>.lock\`, the same one the library takes), so they fail at once with \`LEDGER_LOCKED\` while
-  another process has the ledger open. \`info\` takes no lock and reports who holds it.
-- **Writes**: \`verify\` and \`info\` never write to the file (a read-only SQLite connection: no
-  checkpoint, no \`-shm\` file); \`export\` and \`query\` open the ledger normally, which verifies the
-  whole chain first; \`append\` and \`import\` commit durably before they exit.
+  (\`code\` is one of the library's error codes, or \`USAGE\`, \`NOT_FOUND\`, \`IS_A_DIRECTORY\`,
+  \`NOT_A_FILE\`, \`NOT_A_LEDGER\`, \`EXISTS\`). \`export\` always writes JSON Lines.
+- **Read-only commands**: \`verify\`, \`info\`, \`export\` and \`query\` open the file read-only (the
+  library's \`sqliteStorage(path, { readOnly: true })\`): no lock is taken and no file is created or
+  changed (no \`-wal\`, \`-shm\` or \`.lock\`), so they work on read-only media and while another
+  process has the ledger open (\`info\` reports who holds its lock). What such a reading cannot promise
+  is printed on stderr as \`note: …\` lines and, with \`--json\`, listed under \`"caveats"\`: another
+  process may append meanwhile (the result is for the entries present when the file was read), and
+  should that process checkpoint the file's write-ahead log meanwhile, the reading starts again
+  (up to three times) rather than mix two states. \`export\` and \`query\` verify the whole chain
+  first, as opening a ledger does.
+- **Commands that write**: \`import\` and \`append\` take the file's lock (\`<db>.lock\`, the same one
+  the library takes), so they fail at once with \`LEDGER_LOCKED\` while another process has the ledger
+  open, and commit durably before they exit. \`upgrade\` only reads the old file and holds the new
+  file's lock while it writes it.
 - **Progress**: on a terminal, \`verify\` shows a spinner while the engine starts and then a bar that
   moves every 10,000 entries (\`--progress\` forces it, \`--no-progress\` hides it).
 

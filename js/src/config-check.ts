@@ -7,7 +7,7 @@ import { ConfigError, StorageUnsupportedError } from "./errors.js";
 import { describe, findJsonProblem, isPlainObject, type JsonObject } from "./json.js";
 import { checkModuleConfig } from "./modules.js";
 import { isNode } from "./runtime/platform.js";
-import { checkSqlitePath, SQLITE_OPTION_KEYS } from "./storage.js";
+import { checkDurability, checkReadOnly, checkSqlitePath, SQLITE_OPTION_KEYS } from "./storage.js";
 import type { LedgerConfig, SqliteStorageConfig } from "./types/config.js";
 import { checkCheckpoint, checkKeys } from "./validate.js";
 
@@ -109,11 +109,9 @@ function checkStorage(storage: unknown): CheckedConfig["storage"] {
       return { type: "none" };
     case "sqlite": {
       checkSqlitePath(storage["path"]);
-      const durability = storage["durability"] ?? "full";
-      if (durability !== "full" && durability !== "fast") {
-        throw new ConfigError(`storage.durability must be "full" or "fast", got ${describe(durability)}`);
-      }
-      return { type: "sqlite", path: storage["path"], durability };
+      const durability = checkDurability(storage["durability"], "storage.durability");
+      const readOnly = checkReadOnly(storage["readOnly"], "storage.readOnly");
+      return { type: "sqlite", path: storage["path"], durability, readOnly };
     }
     case "postgres":
       throw new StorageUnsupportedError(

@@ -18,6 +18,8 @@ import type { Ledger } from "./types/ledger.js";
  * @throws {LedgerLockedError} `LEDGER_LOCKED` when another process has the SQLite file open
  * @throws {ChainIntegrityError} `CHAIN_INVALID` when the stored chain does not verify
  * @throws {LedgerMismatchError} `LEDGER_MISMATCH` when the file belongs to another ledger or a newer format
+ * @throws {StorageError} `STORAGE_ERROR` when the file cannot be used, e.g. `sqliteStorage(path, { readOnly: true })`
+ *   of a file that does not exist (`details.reason` `"missing"`; a read-only open never creates one)
  * @example
  * import { createLedger, sqliteStorage } from "@onoal/nucleus";
  * const ledger = await createLedger({ id: "orders", storage: sqliteStorage("./data/orders.db") });
@@ -32,7 +34,7 @@ export async function createLedger(config: LedgerConfig): Promise<Ledger> {
   try {
     const args = { ...checked.openArgs, storage: storage ? storage.bridge : { type: "none" as const } };
     const opened = runtime.call("open", undefined, args) as unknown as OpenResult;
-    return new OpenLedger(checked.id, runtime, opened.handle, storage);
+    return new OpenLedger(checked.id, runtime, opened.handle, storage, opened);
   } catch (err) {
     storage?.release();
     throw err;

@@ -3,7 +3,7 @@
  * Not public (users get it from `createLedger`).
  */
 
-import { LedgerClosedError } from "./errors.js";
+import { LedgerClosedError, StorageError } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import type { HostStorage } from "./runtime/host.js";
 import type { Runtime } from "./runtime/runtime.js";
@@ -27,17 +27,30 @@ export class OpenLedger implements Ledger {
   readonly id: string;
   readonly modules: LedgerModules;
   readonly acl: LedgerAcl;
+  readonly readOnly: boolean;
+  readonly caveats: readonly string[];
   readonly #runtime: Runtime;
   readonly #handle: number;
   readonly #storage: HostStorage | undefined;
   #closed = false;
 
-  /** Wraps engine handle `handle`; `storage` is released on close. */
-  constructor(id: string, runtime: Runtime, handle: number, storage: HostStorage | undefined) {
+  /**
+   * Wraps engine handle `handle`; `storage` is released on close. `opened` says whether the engine opened
+   * the storage read-only, and what it cannot promise.
+   */
+  constructor(
+    id: string,
+    runtime: Runtime,
+    handle: number,
+    storage: HostStorage | undefined,
+    opened: { readOnly: boolean; caveats: readonly string[] } = { readOnly: false, caveats: [] },
+  ) {
     this.id = id;
     this.#runtime = runtime;
     this.#handle = handle;
     this.#storage = storage;
+    this.readOnly = opened.readOnly;
+    this.caveats = Object.freeze([...opened.caveats]);
     this.modules = {
       list: async () => this.#call("modules.list") as string[],
       metadata: async () => this.#call("modules.metadata") as unknown as ModuleMetadata[],
@@ -45,11 +58,17 @@ export class OpenLedger implements Ledger {
         this.#call("modules.state", { id: checkString("module id", moduleId) }) as ModuleState | null,
     };
     this.acl = {
-      grant: async (grant: Grant, context?: RequestContext) =>
-        this.#call("acl.grant", withContext({ grant: checkObject("grant", grant, KNOWN_KEYS.grant, "grant field", false) }, context)) as unknown as Grant,
+      grant: async (grant: Grant, context?: RequestContext) => {
+        this.#writable("acl.grant");
+        const args = withContext({ grant: checkObject("grant", grant, KNOWN_KEYS.grant, "grant field", false) }, context);
+        return this.#call("acl.grant", args) as unknown as Grant;
+      },
       check: async (params: CheckParams) => this.#call("acl.check", checkParams(params)) as boolean,
-      revoke: async (params: RevokeParams, context?: RequestContext) =>
-        this.#call("acl.revoke", withContext(checkObject("revoke parameters", params, KNOWN_KEYS.aclRevoke, "acl.revoke parameter", false), context)) as boolean,
+      revoke: async (params: RevokeParams, context?: RequestContext) => {
+        this.#writable("acl.revoke");
+        const args = withContext(checkObject("revoke parameters", params, KNOWN_KEYS.aclRevoke, "acl.revoke parameter", false), context);
+        return this.#call("acl.revoke", args) as boolean;
+      },
       listGrants: async (subjectOid: string) =>
         this.#call("acl.listGrants", { subjectOid: checkString("subjectOid", subjectOid) }) as unknown as Grant[],
     };
@@ -61,12 +80,12 @@ export class OpenLedger implements Ledger {
   }
 
   async append(record: NewRecord, context?: RequestContext): Promise<string> {
-    this.#open("append");
+    this.#writable("append");
     return this.#call("append", withContext({ record: checkRecord(record) }, context)) as string;
   }
 
   async appendBatch(records: NewRecord[], context?: RequestContext): Promise<string[]> {
-    this.#open("appendBatch");
+    this.#writable("appendBatch");
     return this.#call("appendBatch", withContext({ records: checkRecords(records) }, context)) as string[];
   }
 
@@ -122,7 +141,7 @@ export class OpenLedger implements Ledger {
   }
 
   async importEntries(data: string, context?: RequestContext): Promise<ImportResult> {
-    this.#open("importEntries");
+    this.#writable("importEntries");
     const args = withContext({ data: checkString("import data", data) }, context);
     return this.#call("importEntries", args) as unknown as ImportResult;
   }
@@ -149,6 +168,20 @@ export class OpenLedger implements Ledger {
   #open(op: string): void {
     if (this.#closed) {
       throw new LedgerClosedError(`ledger "${this.id}" is closed: ${op}() cannot run after close(); open it again with createLedger()`, { op });
+    }
+  }
+
+  /**
+   * Throws `LEDGER_CLOSED` after close(), then `STORAGE_ERROR` (reason `read_only_open`) on a read-only
+   * ledger, before arguments are checked: a write is refused whatever it writes.
+   */
+  #writable(op: string): void {
+    this.#open(op);
+    if (this.readOnly) {
+      throw new StorageError(
+        `ledger "${this.id}" was opened read-only: ${op}() cannot write; open it without readOnly to write`,
+        { op, reason: "read_only_open" },
+      );
     }
   }
 

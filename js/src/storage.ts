@@ -7,7 +7,7 @@ import type { Durability, MemoryStorageConfig, PostgresStorageConfig, SqliteStor
 import { checkKeys } from "./validate.js";
 
 /** Keys of {@link SqliteStorageOptions}. Shared with `createLedger`'s check of a storage configuration. */
-export const SQLITE_OPTION_KEYS = ["durability"];
+export const SQLITE_OPTION_KEYS = ["durability", "readOnly"];
 
 /** Options of {@link sqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -17,6 +17,16 @@ export interface SqliteStorageOptions {
    * process still loses nothing, but a power cut or OS crash may lose the last commits.
    */
   durability?: Durability;
+  /**
+   * `true`: open an existing ledger read-only. No file is created or changed (no `-wal`, `-shm` or
+   * `.lock`), no lock is taken, and a missing file is an error (`STORAGE_ERROR`, reason `"missing"`), so
+   * it works on read-only media and while another process has the ledger open. The chain is verified
+   * whole on open as always; reads, `verify` and `export` work; every write (`append`, `appendBatch`,
+   * `importEntries`, `acl.grant`, `acl.revoke`) is refused with `STORAGE_ERROR`, reason
+   * `"read_only_open"`. `ledger.caveats` lists what it cannot promise (another process may append
+   * meanwhile; a checkpoint by that process makes later reads fail with reason `"changed"`).
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -32,13 +42,16 @@ export function inMemoryStorage(): MemoryStorageConfig {
 /**
  * Keep the ledger in a SQLite file (Node.js only). The path resolves against the working directory when
  * `createLedger` runs; missing directories are created. One process at a time may open the file: a
- * second opener gets `LEDGER_LOCKED`.
+ * second opener gets `LEDGER_LOCKED`. With `{ readOnly: true }` an existing file is opened without the
+ * lock and without writing anything (see {@link SqliteStorageOptions.readOnly}).
  *
  * @param path - the database file, e.g. `"./data/ledger.db"`
- * @param options - `{ durability: "fast" }` trades power-cut safety of the last commits for speed
+ * @param options - `{ durability: "fast" }` trades power-cut safety of the last commits for speed;
+ *   `{ readOnly: true }` opens an existing ledger read-only
  * @throws {ConfigError} `INVALID_CONFIG` for an empty or blank path, or an option that is unknown or bad
  * @example
  * const ledger = await createLedger({ id: "orders", storage: sqliteStorage("./data/orders.db") });
+ * const reader = await createLedger({ id: "orders", storage: sqliteStorage("./data/orders.db", { readOnly: true }) });
  */
 export function sqliteStorage(path: string, options: SqliteStorageOptions = {}): SqliteStorageConfig {
   checkSqlitePath(path);
@@ -46,11 +59,28 @@ export function sqliteStorage(path: string, options: SqliteStorageOptions = {}):
     throw new ConfigError(`sqliteStorage options must be an object like { durability: "fast" }, got ${describe(options)}`);
   }
   checkKeys(options, SQLITE_OPTION_KEYS, "sqliteStorage option", ConfigError, { option: "sqliteStorage" });
-  const durability = options.durability ?? "full";
+  const durability = checkDurability(options.durability, "sqliteStorage durability");
+  const readOnly = checkReadOnly(options.readOnly, "sqliteStorage readOnly");
+  const config: SqliteStorageConfig = { type: "sqlite", path };
+  if (durability !== "full") config.durability = durability;
+  if (readOnly) config.readOnly = true;
+  return config;
+}
+
+/** `value` (default `"full"`) as a {@link Durability}; `INVALID_CONFIG` naming `what` otherwise. Shared with `createLedger`. */
+export function checkDurability(value: unknown, what: string): Durability {
+  const durability = value ?? "full";
   if (durability !== "full" && durability !== "fast") {
-    throw new ConfigError(`sqliteStorage durability must be "full" or "fast", got ${describe(durability)}`);
+    throw new ConfigError(`${what} must be "full" or "fast", got ${describe(durability)}`);
   }
-  return durability === "full" ? { type: "sqlite", path } : { type: "sqlite", path, durability };
+  return durability;
+}
+
+/** `value` (default `false`) as a boolean; `INVALID_CONFIG` naming `what` otherwise. Shared with `createLedger`. */
+export function checkReadOnly(value: unknown, what: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new ConfigError(`${what} must be true or false, got ${describe(value)}`);
+  return value;
 }
 
 /** Throws `INVALID_CONFIG` unless `path` is a non-blank string. Shared with `createLedger`. */

@@ -24,8 +24,11 @@ await source.appendBatch([0, 1, 2].map((i) => ({ id: `r${i}`, stream: "s", times
 const good = await source.export();
 await source.close();
 const lines = good.trimEnd().split("\n");
+// A format-1 ledger (Nucleus 0.1), for the upgrade.
+copyFileSync(new URL("../../tests_py/fixtures/compat-v1.db", import.meta.url), join(fixtures, "v1.db"));
 const FILES = {
   "kept.db": null,
+  "v1.db": null,
   "good.jsonl": good,
   "garbage.jsonl": "not an export\n",
   "tampered.jsonl": [lines[0], lines[1], lines[2].replace('"i":1', '"i":7'), lines[3]].join("\n") + "\n",
@@ -61,6 +64,15 @@ const CASES = [
     [`${cmd}: a file in a missing directory`, [cmd, "sub/missing.db"], 2],
   ]),
   ["export --out: a missing file", ["export", "missing.db", "--out", "out.jsonl"], 2],
+  ["upgrade: the target exists", ["upgrade", "v1.db", "kept.db", "--ledger", "compat-v1"], 2],
+  ["upgrade: the target is the source", ["upgrade", "v1.db", "v1.db", "--ledger", "compat-v1"], 2],
+  ["upgrade: a missing source", ["upgrade", "missing.db", "new.db", "--ledger", "compat-v1"], 2],
+  ["upgrade: a source that is not a ledger", ["upgrade", "good.jsonl", "new.db", "--ledger", "compat-v1"], 2],
+  ["upgrade: a source in format 2 already", ["upgrade", "kept.db", "new.db", "--ledger", "kept"], 2],
+  ["upgrade: another ledger's id", ["upgrade", "v1.db", "new.db", "--ledger", "other"], 2],
+  ["upgrade: a malformed id", ["upgrade", "v1.db", "new.db", "--ledger", "not an id!"], 2],
+  ["upgrade: no --ledger", ["upgrade", "v1.db", "new.db"], 2],
+  ["upgrade: a target in a missing directory", ["upgrade", "v1.db", "sub/new.db", "--ledger", "compat-v1"], 2],
 ];
 
 test("every refused command leaves its directory exactly as it was", async () => {
@@ -85,13 +97,16 @@ test("the same commands without the fault do create and change files (the cases 
   const dir = join(root, "control");
   mkdirSync(dir);
   writeFileSync(join(dir, "good.jsonl"), good);
-  const [appended, imported] = await Promise.all([
+  copyFileSync(join(fixtures, "v1.db"), join(dir, "v1.db"));
+  const [appended, imported, upgraded] = await Promise.all([
     runCli(append("sub/dir/new.db", "--payload", '{"n":1}'), { cwd: dir }),
     runCli(["import", "good.jsonl", "sub/imported.db"], { cwd: dir }),
+    runCli(["upgrade", "v1.db", "new.db", "--ledger", "compat-v1"], { cwd: dir }),
   ]);
   assert.equal(appended.code, 0, appended.stderr);
   assert.equal(imported.code, 0, imported.stderr);
+  assert.equal(upgraded.code, 0, upgraded.stderr);
   const files = Object.keys(fingerprint(dir));
-  assert.ok(files.includes("sub/dir/new.db") && files.includes("sub/imported.db"), files.join(", "));
+  assert.ok(files.includes("sub/dir/new.db") && files.includes("sub/imported.db") && files.includes("new.db"), files.join(", "));
   assert.ok(!files.some((f) => f.endsWith(".lock")), `no lock is left behind: ${files.join(", ")}`);
 });

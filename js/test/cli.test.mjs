@@ -5,13 +5,18 @@
  */
 
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fingerprint, runCli } from "./helpers/cli.mjs";
 import { loadPackage, tempDir } from "./helpers/consumer.mjs";
 
 const { createLedger, sqliteStorage } = await loadPackage();
+
+/** Every command the help lists. */
+const COMMANDS = ["verify", "info", "export", "import", "query", "append", "upgrade"];
+/** The first caveat of every read-only reading, as stderr shows it. */
+const CAVEAT_NOTE = /^note: opened read-only: no lock file is taken, so another process may append meanwhile/m;
 
 /** Runs `nucleus ...args` in the test directory (see runCli). */
 const nucleus = (args, options = {}) => runCli(args, { cwd: dir, ...options });
@@ -58,10 +63,10 @@ test("--help and --version: overall and for every command, without starting the 
     nucleus(["--help"]),
     nucleus([]),
     nucleus(["--version"]),
-    ...["verify", "info", "export", "import", "query", "append"].map((c) => nucleus([c, "--help"])),
+    ...COMMANDS.map((c) => nucleus([c, "--help"])),
   ]);
   assert.equal(all.code, 0);
-  for (const c of ["verify", "info", "export", "import", "query", "append"]) assert.match(all.stdout, new RegExp(`\\n  ${c} `));
+  for (const c of COMMANDS) assert.match(all.stdout, new RegExp(`\\n  ${c} `));
   assert.equal(none.code, 2, "no command is a usage error");
   assert.match(none.stdout, /Usage: nucleus <command>/);
   assert.match(version.stdout, /^\d+\.\d+\.\d+/);
@@ -126,6 +131,9 @@ test("verify: 0 for an intact file (read-only: no byte changes), 1 naming the fi
   assert.equal(okJson.json.entries, 25);
   assert.equal(okJson.json.latestHash, hashes[24]);
   assert.deepEqual(okJson.json.checkpoint, { size: 25, hash: hashes[24] });
+  assert.match(okJson.json.caveats[0], /no lock file is taken/);
+  assert.match(ok.stderr, CAVEAT_NOTE);
+  assert.match(okJson.stderr, CAVEAT_NOTE);
 
   assert.equal(bad.code, 1, bad.stderr);
   assert.match(bad.stdout, /does not verify: ledger "cli-ledger" breaks at seq 7 \(hash\)/);
@@ -193,30 +201,45 @@ test("info: id, entries, latest hash, checkpoint, versions, size, lock holder; r
   assert.deepEqual(info.streams, [{ stream: "even", entries: 13 }, { stream: "odd", entries: 12 }]);
   assert.equal(info.firstTimestamp, T);
   assert.equal(info.lastTimestamp, T + 24_000);
+  assert.match(info.caveats[0], /no lock file is taken/);
+  assert.match(human.stderr, CAVEAT_NOTE);
   assert.equal(ofBroken.code, 0, "info reads a broken file (it does not verify)");
   assert.equal(ofBroken.json.entries, 25);
   assert.deepEqual(fingerprint(goodDir), before);
 });
 
-test("a ledger open in this process: verify is refused with LEDGER_LOCKED, info names the holder", async () => {
-  const path = join(dir, "held.db");
+test("a ledger open in another process: verify, info, query and export read it (no LEDGER_LOCKED), append is refused", async () => {
+  mkdirSync(join(dir, "held"));
+  const path = join(dir, "held", "held.db");
   const held = await createLedger({ id: "held", storage: sqliteStorage(path) });
-  await held.append(rec(0));
+  await held.appendBatch([rec(0), rec(1), rec(2)]);
+  const lock = readFileSync(`${path}.lock`);
+  const before = fingerprint(dirname(path));
   try {
-    const [verify, info, append] = await Promise.all([
+    const [verify, info, query, exported, append] = await Promise.all([
       nucleus(["verify", path, "--json"]),
       nucleus(["info", path, "--json"]),
+      nucleus(["query", path, "--json"]),
+      nucleus(["export", path]),
       nucleus(["append", path, "--stream", "s", "--id", "x", "--payload", "{}"]),
     ]);
-    assert.equal(verify.code, 2);
-    assert.equal(verify.json.error.code, "LEDGER_LOCKED");
-    assert.match(verify.json.error.message, new RegExp(`locked by process ${process.pid}`));
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.deepEqual([verify.json.ok, verify.json.entries, verify.json.ledgerId], [true, 3, "held"]);
     assert.equal(info.code, 0, info.stderr);
     assert.equal(info.json.lock.pid, process.pid);
     assert.equal(info.json.lock.alive, true);
+    assert.equal(query.code, 0, query.stderr);
+    assert.deepEqual(query.json.records.map((r) => r.id), ["r0", "r1", "r2"]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.equal(exported.stdout.trimEnd().split("\n").length, 4);
+    for (const r of [verify, info, query, exported]) assert.match(r.stderr, CAVEAT_NOTE, "what a read-only reading cannot promise is said");
+    for (const r of [verify, info, query]) assert.ok(r.json.caveats.length >= 1, JSON.stringify(r.json));
     assert.equal(append.code, 2);
     assert.match(append.stderr, /LEDGER_LOCKED/);
-    assert.equal(await held.length(), 1);
+    assert.equal(await held.length(), 3);
+    assert.deepEqual(readFileSync(`${path}.lock`), lock, "the holder's lock was never touched");
+    assert.deepEqual(fingerprint(dirname(path)), before, "the readers created or changed a file");
+    await held.append(rec(3)); // the holder goes on
   } finally {
     await held.close();
   }
@@ -281,7 +304,8 @@ test("query: filters, pagination, order, ISO and ms times; human and JSON output
   assert.match(human.stdout, /^2025-01-01T00:00:00\.000Z {2}even {2}r0 {2}\{"i":0,"word":"w0"\}$/m);
   assert.match(human.stdout, /\(1–3 of 13 matching records; more with --offset 3\)/);
   assert.deepEqual(times.json.records.map((r) => r.id), ["r5", "r6", "r7"]);
-  assert.deepEqual(none.json, { records: [], total: 0, hasMore: false });
+  assert.deepEqual({ ...none.json, caveats: [] }, { records: [], total: 0, hasMore: false, caveats: [] });
+  assert.ok(none.json.caveats.length >= 1);
 });
 
 test("append: creates a file with --ledger, appends durably, refuses bad records with exit 2", async () => {
@@ -315,4 +339,43 @@ test("append: creates a file with --ledger, appends durably, refuses bad records
   assert.equal(wrongLedger.json.error.code, "LEDGER_MISMATCH");
   const check = await nucleus(["query", path, "--json"]);
   assert.deepEqual(check.json.records.map((r) => [r.id, r.meta]), [["a", undefined], ["b", { by: "cli" }]]);
+});
+
+test("upgrade: a format-1 file (Nucleus 0.1) becomes a new format-2 file that verifies and keeps every record", async () => {
+  const work = join(dir, "upgrade");
+  mkdirSync(work);
+  const old = join(work, "v1.db");
+  copyFileSync(new URL("../../tests_py/fixtures/compat-v1.db", import.meta.url), old);
+  const target = join(work, "v2.db");
+  const [before, appendOld] = await Promise.all([
+    nucleus(["query", old, "--json", "--limit", "10000"]),
+    nucleus(["append", copyOf(old), "--stream", "events", "--id", "x", "--payload", "{}", "--json"]),
+  ]);
+  assert.equal(before.code, 0, before.stderr);
+  assert.equal(before.json.total, 25);
+  assert.equal(appendOld.code, 2, "a format-1 file refuses appends");
+  assert.match(appendOld.json.error.message, /nucleus upgrade <old\.db> <new\.db> --ledger compat-v1/);
+  const oldBytes = readFileSync(old);
+
+  const up = await nucleus(["upgrade", old, target, "--ledger", "compat-v1", "--json"]);
+  assert.equal(up.code, 0, up.stderr);
+  assert.deepEqual([up.json.ledgerId, up.json.sourceEntries, up.json.entries, up.json.formatVersion], ["compat-v1", 25, 27, 2]);
+  assert.deepEqual(readFileSync(old), oldBytes, "the old file was written to");
+  assert.deepEqual(readdirSync(work).sort(), ["v1.db", "v2.db"], "the upgrade left files behind");
+
+  const [verify, info, after, human] = await Promise.all([
+    nucleus(["verify", target, "--json", "--checkpoint", JSON.stringify(up.json.checkpoint)]),
+    nucleus(["info", target, "--json"]),
+    nucleus(["query", target, "--json", "--limit", "10000"]),
+    nucleus(["upgrade", old, join(work, "again.db"), "--ledger", "compat-v1"]),
+  ]);
+  assert.equal(verify.code, 0, verify.stderr);
+  assert.deepEqual(verify.json.checkpoint, up.json.checkpoint);
+  assert.deepEqual([info.json.formatVersion, info.json.owner], [2, "oid:onoal:user:owner"]);
+  assert.deepEqual(after.json.records, before.json.records, "every record, in order, unchanged");
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^upgraded .*v1\.db \(format 1, 25 entries\) to .*again\.db \(format 2, 27 entries: 2 for the owner and grants/m);
+  const appended = await nucleus(["append", target, "--stream", "events", "--id", "new", "--payload", "{}", "--json"]);
+  assert.equal(appended.code, 0, appended.stderr);
+  assert.equal(appended.json.seq, 27);
 });

@@ -76,7 +76,7 @@ test("API: a garbage file, files in a read-only directory, a path under a file",
   });
 });
 
-test("CLI: every command on a garbage file, and those that write on a read-only directory, name the user's path", async () => {
+test("CLI: every command on a garbage file, and those that write on a read-only directory, name the user's path; those that read work there", async () => {
   const exportFile = join(dir, "export.jsonl");
   const source = await createLedger({ id: "paths" });
   await source.append({ id: "a", stream: "s", payload: {} });
@@ -100,8 +100,6 @@ test("CLI: every command on a garbage file, and those that write on a read-only 
       ...["info", "verify", "query", "export"].map((cmd) => [cmd, own("garbage.db"), ...json]),
       ["append", own("garbage.db"), ...append, ...json],
       ["import", exportFile, own("garbage.db"), ...json],
-      ["query", own("ledger.db"), ...json],
-      ["export", own("ledger.db"), ...json],
       ["append", own("ledger.db"), ...append, ...json],
       ["append", own("new.db"), "--ledger", "paths", ...append, ...json],
     );
@@ -115,5 +113,12 @@ test("CLI: every command on a garbage file, and those that write on a read-only 
     assert.ok(r.stderr.includes(path), `${label}: stderr names ${path}: ${r.stderr}`);
     assert.ok(!(r.stdout + r.stderr).includes(MOUNT), `${label}: mentions the runtime's mount: ${r.stdout}${r.stderr}`);
     if (args.includes("--json")) assert.ok(r.json.error.message.includes(path), `${label}: ${JSON.stringify(r.json)}`);
+  });
+  // The commands that only read open the file read-only: a read-only directory is no obstacle to them.
+  const reads = ["verify", "info", "query", "export"].map((cmd) => [cmd, own("ledger.db"), "--json"]);
+  const read = await mapLimit(reads, 4, (args) => runCli(args, { cwd: dir }));
+  read.forEach((r, i) => {
+    assert.equal(r.code, 0, `nucleus ${reads[i].join(" ")}: ${r.stderr}`);
+    assert.ok(!(r.stdout + r.stderr).includes(MOUNT), `nucleus ${reads[i].join(" ")}: mentions the runtime's mount`);
   });
 });

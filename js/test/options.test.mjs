@@ -40,6 +40,8 @@ const ROWS = [
   ["createLedger(config.modules[i])", "INVALID_CONFIG", "confg", "config", () => createLedger({ id: "x", modules: [{ id: "proof", version: "1.0.0", confg: {} }] })],
   ["createLedger(config.modules[i].config)", "INVALID_CONFIG", "strem", "stream", () => createLedger({ id: "x", modules: [{ id: "proof", version: "1.0.0", config: { strem: "p" } }] })],
   ["sqliteStorage(path, options)", "INVALID_CONFIG", "durabilty", "durability", () => N.sqliteStorage(join(dir, "typo.db"), { durabilty: "fast" })],
+  ["sqliteStorage(path, options.readOnly)", "INVALID_CONFIG", "readonly", "readOnly", () => N.sqliteStorage(join(dir, "options.db"), { readonly: true })],
+  ["createLedger(config.storage.readOnly)", "INVALID_CONFIG", "readOnyl", "readOnly", () => createLedger({ id: "options", storage: { type: "sqlite", path: join(dir, "options.db"), readOnyl: true } })],
   ["proofModule(config)", "INVALID_CONFIG", "strem", "stream", () => N.proofModule({ strem: "p" })],
   ["assetModule(config)", "INVALID_CONFIG", "requiredFeilds", "requiredFields", () => N.assetModule({ requiredFeilds: ["owner_oid"] })],
   ["LedgerBuilder.withOptions(options).build()", "INVALID_CONFIG", "enableMetric", "enableMetrics", () => N.ledgerBuilder("x").withOptions({ enableMetric: true }).build()],
@@ -92,6 +94,11 @@ test("a misspelt key in any options object is refused with its stable code, nami
 
 test("the same calls without the typo succeed (each row above differs from a valid call only by its key)", async () => {
   assert.deepEqual(N.sqliteStorage(join(dir, "ok.db"), { durability: "fast" }), { type: "sqlite", path: join(dir, "ok.db"), durability: "fast" });
+  assert.deepEqual(N.sqliteStorage(join(dir, "options.db"), { readOnly: true }), { type: "sqlite", path: join(dir, "options.db"), readOnly: true });
+  const reader = await createLedger({ id: "options", storage: { type: "sqlite", path: join(dir, "options.db"), readOnly: true } });
+  assert.equal(reader.readOnly, true);
+  assert.equal(await reader.length(), await ledger.length());
+  await reader.close();
   assert.equal(N.proofModule({ stream: "p" }).config.stream, "p");
   assert.deepEqual(N.assetModule({ requiredFields: ["owner_oid"] }).config.requiredFields, ["owner_oid"]);
   assert.equal(N.createContext(ALICE, { timestamp: 1 }).timestamp, 1);

@@ -24,7 +24,14 @@ const browserish: LedgerConfig = ledgerBuilder("w").withAssetsURL("/nucleus/").w
 const st: StorageConfig = autoStorage();
 // @ts-expect-error: a number id is a type error
 await ledger.append({ id: 1, stream: "s", payload: {} });
-void got; void page; void built; void st; void browserish;
+const reader: Ledger = await createLedger({ id: "typed", storage: sqliteStorage("./t.db", { readOnly: true }) });
+const readOnly: boolean = reader.readOnly;
+const caveats: readonly string[] = reader.caveats;
+// @ts-expect-error: caveats cannot be changed
+reader.caveats.push("x");
+// @ts-expect-error: readOnly is a boolean
+sqliteStorage("./t.db", { readOnly: "yes" });
+void got; void page; void built; void st; void browserish; void readOnly; void caveats;
 await ledger.close();
 `;
 const names = "createLedger, sqliteStorage, inMemoryStorage, autoStorage, createContext, ledgerBuilder, proofModule, assetModule, ChainIntegrityError, NucleusError";

@@ -173,12 +173,21 @@ NextTimestamp = Callable[[], int]
 class AccessControl:
     """Grants, checks and revocations for one ledger, written to and read from its chain."""
 
-    def __init__(self, ledger_id: str, state: AclState, enabled: bool, write: WriteRecord, stamp: NextTimestamp):
+    def __init__(
+        self,
+        ledger_id: str,
+        state: AclState,
+        enabled: bool,
+        write: WriteRecord,
+        stamp: NextTimestamp,
+        writable: Callable[[], None] = lambda: None,
+    ):
         self.enabled = enabled
         self.resource = ledger_resource(ledger_id)
         self._state = state
         self._write = write
         self._stamp = stamp
+        self._writable = writable  # raises when the ledger refuses every write (a read-only open)
 
     @property
     def owner(self) -> str | None:
@@ -220,6 +229,7 @@ class AccessControl:
 
     def grant(self, grant: Any, context: RequestContext | dict[str, Any] | None = None) -> dict[str, Any]:
         """Append a grant made by ``context.requesterOid`` (or ``grant.grantedBy``); returns it as stored."""
+        self._writable()
         self._require_enabled()
         context = parse_context(context)
         if type(grant) is not dict:
@@ -239,6 +249,7 @@ class AccessControl:
     def revoke(self, subject: Any, resource: Any, action: Any, context: RequestContext | dict[str, Any] | None) -> bool:
         """Append a revocation; only the owner or an admin may. Whether a grant was removed (nothing is
         written when there was none)."""
+        self._writable()
         self._require_enabled()
         context = parse_context(context)
         if context is None:

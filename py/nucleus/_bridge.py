@@ -29,6 +29,7 @@ from ._ledger import Ledger
 from ._options import check_ledger_id
 from ._query import QuerySpec
 from ._records import prepare_record
+from ._upgrade import upgrade_file
 from ._verify import EMPTY_TIP, ChainWalk, Tip, verify_stored
 from .storage import MemoryStorage, SqliteStorage, Storage
 
@@ -45,7 +46,12 @@ def _storage(spec: Any) -> Storage:
     if kind in ("none", "memory"):
         return MemoryStorage()
     if kind == "sqlite":
-        return SqliteStorage(spec.get("path", ""), durability=spec.get("durability", "full"), lock=spec.get("lock"))
+        return SqliteStorage(
+            spec.get("path", ""),
+            durability=spec.get("durability", "full"),
+            lock=spec.get("lock"),
+            read_only=spec.get("readOnly", False),
+        )
     if kind == "postgres":
         raise StorageUnsupported("postgres storage is not supported yet; use sqliteStorage() or inMemoryStorage()")
     raise ConfigError(f"unknown storage type {kind!r}")
@@ -68,7 +74,13 @@ def _open(args: dict[str, Any]) -> dict[str, Any]:
     handle = _next_handle
     _next_handle += 1
     _ledgers[handle] = ledger
-    return {"handle": handle, "length": len(ledger), "latestHash": ledger.latest_hash}
+    return {
+        "handle": handle,
+        "length": len(ledger),
+        "latestHash": ledger.latest_hash,
+        "readOnly": ledger.read_only,
+        "caveats": ledger.caveats,
+    }
 
 
 def _close(ledger: Ledger, handle: int) -> None:
@@ -140,10 +152,26 @@ def _read_only(path: Any) -> Iterator[SqliteStorage]:
         storage.close()
 
 
+def _retrying(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``read()``, started again (up to three times in all) when another process's checkpoint changed the file
+    under it (``STORAGE_ERROR``, reason ``changed``)."""
+    for attempt in range(3):
+        try:
+            return read()
+        except StorageError as err:
+            if err.details.get("reason") != "changed" or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _inspect(args: dict[str, Any]) -> dict[str, Any]:
-    """What a ledger file holds, read without verifying or writing it."""
-    with _read_only(args.get("path")) as storage:
-        return storage.summary()
+    """What a ledger file holds, read without verifying or writing it; with what a read-only open cannot promise."""
+
+    def read() -> dict[str, Any]:
+        with _read_only(args.get("path")) as storage:
+            return {**storage.summary(), "caveats": storage.caveats}
+
+    return _retrying(read)
 
 
 def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
@@ -160,10 +188,28 @@ def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
     if limit is not None and (type(limit) is not int or limit < 1):
         raise ArgumentError(f"verifyFile 'limit' must be a positive integer, got {limit!r}")
     kept = None if args.get("checkpoint") is None else Checkpoint.parse(args["checkpoint"])
-    with _read_only(args.get("path")) as storage:
-        walk = ChainWalk(storage.ledger_id or "", storage.format_version, _acl_before(storage, tip.size))
-        end, done = verify_stored(storage, walk, kept, start=tip, limit=limit)
-        return {"size": end.size, "hash": end.hash, "timestamp": end.timestamp, "done": done}
+
+    def read() -> dict[str, Any]:
+        with _read_only(args.get("path")) as storage:
+            walk = ChainWalk(storage.ledger_id or "", storage.format_version, _acl_before(storage, tip.size))
+            end, done = verify_stored(storage, walk, kept, start=tip, limit=limit)
+            return {
+                "size": end.size,
+                "hash": end.hash,
+                "timestamp": end.timestamp,
+                "done": done,
+                "caveats": storage.caveats,
+            }
+
+    return _retrying(read)
+
+
+def _upgrade_file(args: dict[str, Any]) -> dict[str, Any]:
+    """``upgrade_file(source, target, ledgerId)``: a format-1 file copied into a new format-2 file; its checkpoint."""
+    for name in ("source", "target"):
+        if type(args.get(name)) is not str or not args[name].strip():
+            raise ArgumentError(f"upgradeFile needs a {name} path, got {args.get(name)!r}")
+    return upgrade_file(args["source"], args["target"], check_ledger_id(args.get("ledgerId"))).to_json()
 
 
 def _acl_before(storage: SqliteStorage, size: int) -> AclState:
@@ -210,6 +256,8 @@ def _dispatch(request: Any) -> Any:
         return _inspect(args)
     if op == "verifyFile":
         return _verify_file(args)
+    if op == "upgradeFile":
+        return _upgrade_file(args)
     if op == "validateRecord":
         return _validate_record(args)
     if op == "validateExport":

@@ -36,13 +36,21 @@ from ._modules import Module, ModuleRegistry
 from ._options import LedgerOptions, check_ledger_id
 from ._query import RESERVED_PREFIX, QueryResult, parse_query
 from ._records import prepare_record
-from ._verify import EMPTY_TIP, ChainWalk, Tip, verify_stored
+from ._verify import EMPTY_TIP, ChainWalk, Tip, check_checkpoint, verify_stored
 from .storage._protocol import Storage
 from .storage.memory import MemoryStorage
+
+# A read-only open whose verification another process's checkpoint interrupted starts again, this often in all.
+_OPEN_ATTEMPTS = 3
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000  # time.time() * 1000 can round to the previous millisecond
+
+
+def _changed(err: StorageError) -> bool:
+    """Whether a read-only store refused a read because another process wrote the file under it."""
+    return err.details.get("reason") == "changed"
 
 
 class Ledger:
@@ -65,7 +73,9 @@ class Ledger:
         self._tip = EMPTY_TIP
         self._template = entry_template(ledger_id, format_version)
         self._acl_state = AclState()
-        self.acl = AccessControl(ledger_id, self._acl_state, acl_enabled, self._append_system, self._acl_timestamp)
+        self.acl = AccessControl(
+            ledger_id, self._acl_state, acl_enabled, self._append_system, self._acl_timestamp, self._require_read_write
+        )
         self._closed = False
         self._metrics = {"appends": 0, "batches": 0, "queries": 0, "verifications": 0}
 
@@ -95,26 +105,35 @@ class Ledger:
         opts = LedgerOptions.parse(options)
         kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
         storage = MemoryStorage() if storage is None else storage
-        try:
-            # Without an owner, access control can only use one the ledger already has: never create a file for it.
-            meta = storage.open(ledger_id, create=acl == "none" or owner is not None)
-        except StorageError as err:
-            if err.details.get("reason") == "missing" and not storage.read_only:
-                raise ConfigError(
-                    "access control needs an owner: open a new ledger with owner='oid:onoal:...'"
-                ) from None
-            raise
-        try:
-            ledger = cls(ledger_id, storage, registry, acl != "none", opts, meta.format_version)
-            ledger._tip = ledger._verify_stored(kept)
-            ledger._settle_owner(owner)
-            if acl != "none" and ledger.acl.owner is None:
-                raise ConfigError("access control needs an owner: open the ledger with owner='oid:onoal:...'")
-            registry.start_all(ledger_id)
-        except BaseException:
-            storage.close()
-            raise
-        return ledger
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                # Without an owner, access control can only use one the ledger already has: never create a file.
+                meta = storage.open(ledger_id, create=acl == "none" or owner is not None)
+            except StorageError as err:
+                if err.details.get("reason") == "missing" and not storage.read_only:
+                    raise ConfigError(
+                        "access control needs an owner: open a new ledger with owner='oid:onoal:...'"
+                    ) from None
+                if _changed(err) and attempt + 1 < _OPEN_ATTEMPTS:
+                    continue
+                raise
+            try:
+                ledger = cls(ledger_id, storage, registry, acl != "none", opts, meta.format_version)
+                ledger._tip = ledger._verify_stored(kept)
+                ledger._settle_owner(owner)
+                if acl != "none" and ledger.acl.owner is None:
+                    raise ConfigError("access control needs an owner: open the ledger with owner='oid:onoal:...'")
+                registry.start_all(ledger_id)
+            except StorageError as err:
+                storage.close()
+                if _changed(err) and attempt + 1 < _OPEN_ATTEMPTS:
+                    continue  # a writer checkpointed while a read-only open verified: read the new state whole
+                raise
+            except BaseException:
+                storage.close()
+                raise
+            return ledger
+        raise AssertionError("unreachable")  # every attempt returns or raises
 
     def _settle_owner(self, owner: str | None) -> None:
         """The owner asked for must be the chain's; a ledger without one gets it as an entry (at the last entry's
@@ -152,12 +171,34 @@ class Ledger:
         self._require_open()
         return self._storage.persistent
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the storage was opened read-only: every write is refused (``STORAGE_ERROR``, reason
+        ``read_only_open``)."""
+        return bool(getattr(self._storage, "read_only", False))
+
+    @property
+    def caveats(self) -> list[str]:
+        """What this ledger cannot promise, in words (empty unless read-only): e.g. that another process may append
+        meanwhile, or that a checkpoint by another process makes later reads fail. A new list on each call."""
+        return list(getattr(self._storage, "caveats", []))
+
+    def _require_read_write(self) -> None:
+        if self.read_only:
+            raise StorageError(
+                f"ledger {self.id!r} was opened read-only: it serves reads and verification, and refuses every write; "
+                "open it without read-only to write",
+                details={"reason": "read_only_open"},
+            )
+
     def _require_writable(self) -> None:
+        self._require_read_write()
         if self.format_version != FORMAT_VERSION:
             raise LedgerMismatch(
                 f"ledger {self.id!r} is stored in format {self.format_version}, which binds neither the ledger id "
                 "nor access control into the chain: it can be read and verified, not appended to. Copy it into a "
-                "format-2 file with `nucleus upgrade <old.db> <new.db>` (Python: nucleus.upgrade_file)",
+                f"format-2 file with `nucleus upgrade <old.db> <new.db> --ledger {self.id}` "
+                "(Python: nucleus.upgrade_file)",
                 details={"reason": "old_format", "found": self.format_version, "supported": FORMAT_VERSION},
             )
 
@@ -350,14 +391,22 @@ class Ledger:
         kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
         before = self._tip
         self._storage.recheck()
-        tip = self._verify_stored(kept)
-        if tip != before:
-            raise ChainIntegrityError(
-                f"storage holds {tip.size} entries ending in {tip.hash}, but this ledger appended "
-                f"{before.size} ending in {before.hash}: storage changed underneath",
-                seq=min(tip.size, before.size),
-                kind="checkpoint",
-            )
+        walk = ChainWalk(self.id, self.format_version, AclState.from_legacy(*self._storage.legacy_acl()))
+        tip, _ = verify_stored(self._storage, walk, kept)
+        self._metrics["verifications"] += 1
+        if tip == before:
+            self._acl_state.adopt(walk.acl)
+            return
+        if self.read_only and tip.size > before.size:
+            # Another process appended since this read-only open: the entries it serves must be a prefix of the file.
+            check_checkpoint(self._storage.rows(before.size - 1), Checkpoint(before.size, before.hash), tip)
+            return
+        raise ChainIntegrityError(
+            f"storage holds {tip.size} entries ending in {tip.hash}, but this ledger appended "
+            f"{before.size} ending in {before.hash}: storage changed underneath",
+            seq=min(tip.size, before.size),
+            kind="checkpoint",
+        )
 
     def verify_storage(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> bool:
         """False without persistent storage; else re-read and verify it from scratch (True, or raises)."""

@@ -1,16 +1,18 @@
 /**
  * A ledger file as the `nucleus` command sees it: where it is, who holds its lock, what it holds (read
  * by the engine without opening a ledger, so broken files can be inspected too), and opening it as a
- * ledger whose id is read from the file.
+ * ledger whose id is read from the file: read-only for the commands that only read (no lock, no file
+ * created or changed), with its lock for those that write.
  */
 
 import { existsSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { createLedger } from "../create-ledger.js";
+import { NucleusError } from "../errors.js";
 import type { JsonObject, JsonValue } from "../json.js";
 import { acquireLock, type HeldLock, lockPathFor, processAlive } from "../runtime/node/lock.js";
-import { mountHostDir } from "../runtime/node/mounts.js";
+import { mountHostDir, type MountUse } from "../runtime/node/mounts.js";
 import { getRuntime, type Runtime } from "../runtime/runtime.js";
 import { sqliteStorage } from "../storage.js";
 import type { Ledger } from "../types/ledger.js";
@@ -101,6 +103,8 @@ export interface Inspection {
   firstTimestamp: number | null;
   lastTimestamp: number | null;
   streams: { stream: string; entries: number }[];
+  /** What the read-only reading of the file cannot promise. */
+  caveats: string[];
 }
 
 /** The engine runtime of this process, started on first use. */
@@ -108,9 +112,9 @@ export async function engine(): Promise<Runtime> {
   return getRuntime();
 }
 
-/** The path of `db` inside the runtime (its directory mounted on first use). */
-function runtimePath(runtime: Runtime, db: DbFile): string {
-  return `${mountHostDir(runtime.pyodide, dirname(db.path))}/${basename(db.path)}`;
+/** The path of `db` inside the runtime (its directory mounted for `use` on first use). */
+function runtimePath(runtime: Runtime, db: DbFile, use: MountUse = "read"): string {
+  return `${mountHostDir(runtime.pyodide, dirname(db.path), use)}/${basename(db.path)}`;
 }
 
 /** Reads what the file holds, without verifying or writing it. */
@@ -124,6 +128,8 @@ export interface VerifiedPrefix {
   hash: string | null;
   timestamp: number;
   done: boolean;
+  /** What the read-only reading of the file cannot promise. */
+  caveats: string[];
 }
 
 /** Verifies up to `limit` entries after `from`, read-only; throws `CHAIN_INVALID` at the first fault. */
@@ -148,8 +154,9 @@ export function lockFile(db: DbFile): HeldLock {
 /**
  * Opens the ledger in `db` with the API (lock, verify), its id read from the file. A new file needs
  * `createId`; an existing file whose id differs from `expectId` is refused by the engine (`LEDGER_MISMATCH`).
+ * `readOnly` opens an existing file without its lock and without writing anything.
  */
-export async function openLedger(db: DbFile, options: { createId?: string; expectId?: string } = {}): Promise<Ledger> {
+export async function openLedger(db: DbFile, options: { createId?: string; expectId?: string; readOnly?: boolean } = {}): Promise<Ledger> {
   const runtime = await engine();
   let id: string | undefined;
   if (db.exists) {
@@ -160,7 +167,34 @@ export async function openLedger(db: DbFile, options: { createId?: string; expec
     id = options.createId;
     if (id === undefined) throw new UnusableError(`${db.arg}: no such file`, "NOT_FOUND");
   }
-  return createLedger({ id, storage: sqliteStorage(db.path) });
+  return createLedger({ id, storage: sqliteStorage(db.path, options.readOnly ? { readOnly: true } : {}) });
+}
+
+/** Reads made again from a new open when another process's checkpoint changed the file under them. */
+const READ_ATTEMPTS = 3;
+
+/**
+ * Opens the ledger in `db` read-only (see {@link openLedger}: no lock, nothing written), runs `use` on it
+ * and closes it. Should another process checkpoint the file meanwhile (`STORAGE_ERROR`, reason
+ * `changed`), it opens the file again, which verifies it again, and runs `use` again, up to three times.
+ */
+export async function withReadOnlyLedger<T>(db: DbFile, use: (ledger: Ledger) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const ledger = await openLedger(db, { readOnly: true });
+    try {
+      return await use(ledger);
+    } catch (err) {
+      if (!(err instanceof NucleusError && err.details["reason"] === "changed" && attempt < READ_ATTEMPTS)) throw err;
+    } finally {
+      await ledger.close();
+    }
+  }
+}
+
+/** Copies the format-1 ledger `ledgerId` in `source` into the new format-2 file `target` (`upgradeFile`). */
+export function upgradeFile(runtime: Runtime, source: DbFile, target: DbFile, ledgerId: string): { size: number; hash: string | null } {
+  const args = { source: runtimePath(runtime, source), target: runtimePath(runtime, target, "write"), ledgerId };
+  return runtime.call("upgradeFile", undefined, args) as unknown as { size: number; hash: string | null };
 }
 
 /**

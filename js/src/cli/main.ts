@@ -1,5 +1,6 @@
 /**
- * The `nucleus` command: verify, info, export, import, query and append on a ledger's SQLite file.
+ * The `nucleus` command: verify, info, export, import, query and append on a ledger's SQLite file, and
+ * upgrade from format 1.
  * Exit status 0 on success, 1 when a ledger does not verify (`CHAIN_INVALID`), 2 for a usage error or
  * a file that cannot be used (missing, not a ledger, locked, another ledger's).
  */
@@ -14,12 +15,13 @@ import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
 import { infoCommand } from "./commands/info.js";
 import { queryCommand } from "./commands/query.js";
+import { upgradeCommand } from "./commands/upgrade.js";
 import { verifyCommand } from "./commands/verify.js";
 import { UnusableError } from "./ledger-file.js";
 import { Output, type Streams } from "./output.js";
 
 /** Every command, in the order the help lists them. */
-export const COMMANDS: Command[] = [verifyCommand, infoCommand, exportCommand, importCommand, queryCommand, appendCommand];
+export const COMMANDS: Command[] = [verifyCommand, infoCommand, exportCommand, importCommand, queryCommand, appendCommand, upgradeCommand];
 
 /** The overall `nucleus --help`. */
 export function mainHelp(): string {

@@ -45,6 +45,11 @@ export class Output {
     this.#streams.stderr.write(`${text}\n`);
   }
 
+  /** What a read-only reading cannot promise: one `note: …` line each on stderr (both modes). */
+  caveats(caveats: readonly string[]): void {
+    for (const caveat of caveats) this.note(`note: ${caveat}`);
+  }
+
   /** A progress indicator on stderr, live only when stderr is a terminal (or `force`). */
   progress(force?: boolean): Progress {
     const live = force ?? Boolean(this.#streams.stderr.isTTY);

@@ -5,7 +5,7 @@ import type { JsonObject, JsonValue } from "../json.js";
 /** Storage as the engine's `open` takes it; paths are inside the Pyodide file system. */
 export type BridgeStorage =
   | { type: "none" }
-  | { type: "sqlite"; path: string; durability: "full" | "fast"; lock: boolean };
+  | { type: "sqlite"; path: string; durability: "full" | "fast"; lock: boolean; readOnly: boolean };
 
 /** One request: `{op, ledger?, args?}`. */
 export interface BridgeRequest {
@@ -36,4 +36,8 @@ export interface OpenResult {
   handle: number;
   length: number;
   latestHash: string | null;
+  /** Whether the storage was opened read-only. */
+  readOnly: boolean;
+  /** What the ledger cannot promise (empty unless read-only). */
+  caveats: string[];
 }

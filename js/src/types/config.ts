@@ -45,10 +45,20 @@ export interface MemoryStorageConfig {
 export interface SqliteStorageConfig {
   /** SQLite file. */
   type: "sqlite";
-  /** File path; relative paths resolve against the working directory. Missing directories are created. */
+  /**
+   * File path; relative paths resolve against the working directory. Missing directories are created
+   * (never with `readOnly`).
+   */
   path: string;
-  /** `"full"` (default) or `"fast"`; see {@link Durability}. */
+  /** `"full"` (default) or `"fast"`; see {@link Durability}. Irrelevant with `readOnly`. */
   durability?: Durability;
+  /**
+   * Open an existing ledger without writing anything and without taking the file's lock: it works on
+   * read-only media and while another process has the ledger open. Every write is refused with
+   * `STORAGE_ERROR` (`details.reason` `"read_only_open"`); `ledger.caveats` says what such a ledger
+   * cannot promise. Default `false`.
+   */
+  readOnly?: boolean;
 }
 
 /** PostgreSQL. Not supported yet: `createLedger` rejects it with `STORAGE_UNSUPPORTED`. */

@@ -49,6 +49,19 @@ export interface Ledger extends AsyncDisposable {
   readonly modules: LedgerModules;
   /** Access control. */
   readonly acl: LedgerAcl;
+  /**
+   * Whether the ledger was opened read-only (`sqliteStorage(path, { readOnly: true })`): reads, `verify`
+   * and `export` work; every write rejects with `STORAGE_ERROR`, `details.reason` `"read_only_open"`.
+   */
+  readonly readOnly: boolean;
+  /**
+   * What this ledger cannot promise, in words, as the engine reports it when it opens the storage; empty
+   * unless read-only. A read-only ledger says, for example, that another process may append meanwhile (reads
+   * serve the entries verified at open), and that if that process checkpoints the file's write-ahead log,
+   * later reads reject with `STORAGE_ERROR`, `details.reason` `"changed"` (open it again to read on). Fixed
+   * when the ledger opens.
+   */
+  readonly caveats: readonly string[];
 
   /** Appends one record; resolves to its entry hash (lowercase hex). `context` is needed only with ACL on. */
   append(record: NewRecord, context?: RequestContext): Promise<string>;

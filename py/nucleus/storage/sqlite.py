@@ -39,6 +39,22 @@ _READ_ONLY_CAVEAT = (
     "opened read-only: no lock file is taken, so another process may append meanwhile; reads serve the entries "
     "verified at open"
 )
+_PRIVATE_CAVEATS = {
+    "immutable": (
+        "its write-ahead log was empty, so only the database file is read, without SQLite's locks: should another "
+        'process checkpoint new entries into that file meanwhile, reads fail with STORAGE_ERROR (reason "changed") '
+        "rather than mix two states; open it again to read on"
+    ),
+    "private": (
+        "its write-ahead log was read into an index in this process's memory (SQLite under Emscripten cannot share a "
+        "-shm file with other processes): should another process checkpoint the log meanwhile, reads fail with "
+        'STORAGE_ERROR (reason "changed") rather than mix two states; open it again to read on'
+    ),
+}
+# Bytes of the database header (page 1 holds the size in pages) and of the WAL header (salts, checkpoint number)
+# that a read-only open keeps to notice a writer that changed what it reads.
+_DB_HEAD = 100
+_WAL_HEAD = 32
 
 
 def _storage_error(err: BaseException, action: str, path: str) -> StorageError:
@@ -53,6 +69,64 @@ def _storage_error(err: BaseException, action: str, path: str) -> StorageError:
     else:
         reason = "io"
     return StorageError(f"{action} {path} failed: {text}", details={"path": path, "reason": reason})
+
+
+class _Guard:
+    """What a read-only open in ``immutable`` or ``private`` mode read its snapshot from: the database file's size,
+    modification time and header, and (``private``) the write-ahead log's header and size. A writer's appends only
+    add frames to the log, which such a connection never looks at; a checkpoint writes the database file, and
+    restarting the log rewrites its header, and either could make later reads mix two states.
+
+    The database file stays open through one descriptor until ``close``: closing a descriptor of a file drops
+    every POSIX lock this process holds on it, SQLite's included. (Emscripten's inode numbers are its own, so they
+    are not compared.)"""
+
+    def __init__(self, path: str, *, with_wal: bool):
+        self._path = path
+        self._wal = path + "-wal" if with_wal else None
+        self._fd: int | None = os.open(path, os.O_RDONLY)
+        try:
+            self._db = self._db_state()
+            self._log = self._wal_state()
+        except BaseException:
+            self.close()
+            raise
+
+    def _db_state(self) -> tuple[int, int, bytes]:
+        st = os.stat(self._path)
+        return st.st_size, st.st_mtime_ns, os.pread(self._require(), _DB_HEAD, 0)
+
+    def _wal_state(self) -> tuple[int, bytes] | None:
+        if self._wal is None:
+            return None
+        fd = os.open(self._wal, os.O_RDONLY)  # the log holds no SQLite lock: closing it drops none
+        try:
+            return os.fstat(fd).st_size, os.pread(fd, _WAL_HEAD, 0)
+        finally:
+            os.close(fd)
+
+    def _require(self) -> int:
+        if self._fd is None:
+            raise StorageError(f"{self._path} is not open")
+        return self._fd
+
+    def unchanged(self) -> bool:
+        """Whether the files still hold the snapshot noted at open (the log may have grown, in the same round)."""
+        try:
+            if self._db_state() != self._db:
+                return False
+            log = self._wal_state()
+        except OSError:
+            return False  # the log (or the file) is gone: a writer closed and removed it
+        if log is None or self._log is None:
+            return True
+        return log[1] == self._log[1] and log[0] >= self._log[0]
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 class SqliteStorage:
@@ -89,10 +163,11 @@ class SqliteStorage:
         self._lock = FileLock(self.path) if take_lock else None
         self._conn: sqlite3.Connection | None = None
         self._wal_fd: int | None = None
-        self._had_wal = True
+        self._guard: _Guard | None = None
         self.format_version = 0
         self.ledger_id: str | None = None
         self.caveats: list[str] = [_READ_ONLY_CAVEAT] if read_only else []
+        """What this store cannot promise (read-only opens; the list is completed by ``open``), else empty."""
 
     # -- opening -------------------------------------------------------------------------------------
 
@@ -115,7 +190,9 @@ class SqliteStorage:
                 self._conn = self._connect_read_only()
             else:
                 self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            return self._initialize(ledger_id)
+            meta = self._initialize(ledger_id)
+            self._check_unchanged()
+            return meta
         except sqlite3.Error as err:
             self.close()
             raise _storage_error(err, "opening", self.path) from None
@@ -124,31 +201,73 @@ class SqliteStorage:
             raise
 
     def _connect_read_only(self) -> sqlite3.Connection:
-        """A connection that creates no file. When a ``-shm`` file exists, a process may be writing the ledger right
-        now: share its WAL index, as any reader does. Otherwise keep the index in memory (locking_mode EXCLUSIVE),
-        which needs no ``-shm`` but holds the file's lock while open, so a CPython writer waits until close."""
+        """A connection that creates, changes and locks no file, in the first of three modes that fits:
+
+        - ``immutable``: the write-ahead log is absent or empty, so the database file alone is the ledger; it is
+          read as immutable (no lock, no log).
+        - ``shared``: a ``-shm`` file exists, so a CPython writer may be at work: share its WAL index as any SQLite
+          reader does. Never under Emscripten, whose SQLite cannot share memory with another process (it would
+          take the index for a leftover and rebuild it, truncating the live writer's ``-shm``), nor beside a
+          Node writer (its index is in its own memory, so a ``-shm`` file is a leftover).
+        - ``private``: read the log into an index in this process's memory (``locking_mode=EXCLUSIVE``). Only under
+          Emscripten, whose file locks always succeed: CPython's SQLite cannot take that lock through a read-only
+          descriptor, so there a log no ``-shm`` file indexes is refused.
+
+        ``immutable`` and ``private`` see nothing a writer does afterwards, except a checkpoint, which writes the
+        database file (and restarts the log) under them: a guard notices that, and reads then fail."""
+        self.caveats = [_READ_ONLY_CAVEAT]
         wal = self.path + "-wal"
-        self._had_wal = os.path.exists(wal)
+        wal_empty = not os.path.exists(wal) or os.path.getsize(wal) == 0
         conn = None
-        if os.path.exists(self.path + "-shm"):
+        mode = "shared"
+        if wal_empty:
+            conn, mode = self._guarded_read_only("mode=ro&immutable=1", "immutable")
+        elif os.path.exists(self.path + "-shm") and not IN_EMSCRIPTEN and not self._node_writer():
             conn = self._try_read_only("mode=ro", exclusive=False)
-        if conn is None:
-            conn = self._try_read_only("mode=ro")
-        if conn is None and (not self._had_wal or os.path.getsize(wal) == 0):
-            # SQLite cannot open a WAL database read-only without a -shm file where it may not create one (a
-            # read-only directory); with no log to replay, the main file read as immutable is the same data.
-            conn = self._try_read_only("mode=ro&immutable=1")
+        if conn is None and not wal_empty:
+            conn, mode = self._guarded_read_only("mode=ro", "private")
         if conn is None:
             raise StorageError(
-                f"cannot open {self.path} read-only: its write-ahead log cannot be read without writing beside it",
-                details={"path": self.path, "reason": "io"},
+                f"cannot open {self.path} read-only: its write-ahead log holds entries not yet in the database file, "
+                "and this SQLite can read them only through a -shm file it would have to create (no writer has one "
+                "open: a Node.js writer keeps its index in memory, or a writer stopped without closing the ledger). "
+                "Open it once the writer has closed it, or open it writable",
+                details={"path": self.path, "reason": "wal_unreadable"},
             )
+        if mode != "shared":
+            self.caveats.append(_PRIVATE_CAVEATS[mode])
         return conn
+
+    def _guarded_read_only(self, uri_mode: str, mode: str) -> tuple[sqlite3.Connection | None, str]:
+        """A read-only connection in ``mode`` (``immutable`` or ``private``), with the guard that notices a writer's
+        checkpoint: it notes the files before the connection reads anything."""
+        guard = _Guard(self.path, with_wal=mode == "private")
+        try:
+            conn = self._try_read_only(uri_mode, exclusive=mode == "private")
+        except BaseException:
+            guard.close()
+            raise
+        if conn is None:
+            guard.close()
+        else:
+            self._guard = guard
+        return conn, mode
+
+    def _node_writer(self) -> bool:
+        """Whether the lock file names a Node.js holder, whose SQLite keeps its WAL index in its own memory."""
+        try:
+            with open(self.path + ".lock", "rb") as f:
+                holder = json.loads(f.read(4096))
+        except (OSError, ValueError):
+            return False
+        return type(holder) is dict and holder.get("tool") == "nucleus-js"
 
     def _try_read_only(self, mode: str, *, exclusive: bool = True) -> sqlite3.Connection | None:
         uri = f"file:{urllib.parse.quote(self.path)}?{mode}"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         try:
+            if hasattr(conn, "setconfig"):  # Python 3.12+: closing never tries to checkpoint a log it only read
+                conn.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
             if exclusive:
                 conn.execute("PRAGMA locking_mode = EXCLUSIVE")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -160,6 +279,17 @@ class SqliteStorage:
                 f"{self.path} is not a Nucleus ledger ({err})", details={"reason": "not_a_ledger"}
             ) from None
         return conn
+
+    def _check_unchanged(self) -> None:
+        """``STORAGE_ERROR`` (reason ``changed``) when a writer changed what a read-only open reads since it began:
+        called after every read, so that what a read returned is known to come from one state of the file."""
+        if self._guard is not None and not self._guard.unchanged():
+            raise StorageError(
+                f"{self.path} was written by another process (a checkpoint of its write-ahead log) after this "
+                "read-only open began reading it, so what it reads could mix two states; open it again to read on "
+                "(which verifies it again)",
+                details={"path": self.path, "reason": "changed"},
+            )
 
     def _initialize(self, ledger_id: str | None) -> LedgerMeta:
         conn = self._require()
@@ -346,24 +476,30 @@ class SqliteStorage:
     def _entry(self, row: tuple[Any, ...] | None) -> Entry | None:
         return None if row is None else Entry(*row)
 
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """One row of a statement, checked to come from the state the open read (``_check_unchanged``)."""
+        row: tuple[Any, ...] | None = self._require().execute(sql, params).fetchone()
+        self._check_unchanged()
+        return row
+
     def tip(self) -> Entry | None:
-        return self._entry(
-            self._require().execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        )
+        return self._entry(self._read(f"SELECT {_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1"))
 
     def count(self) -> int:
-        return self._require().execute("SELECT count(*) FROM entries").fetchone()[0]
+        row = self._read("SELECT count(*) FROM entries")
+        assert row is not None
+        return int(row[0])
 
     def get(self, entry_hash: str, end: int) -> Entry | None:
         sql = f"SELECT {_COLUMNS} FROM entries WHERE hash = ? AND {_IN_CHAIN}"
-        return self._entry(self._require().execute(sql, (entry_hash, end)).fetchone())
+        return self._entry(self._read(sql, (entry_hash, end)))
 
     def latest_by_id(self, record_id: str, end: int) -> Entry | None:
         sql = (
             f"SELECT {_COLUMNS} FROM entries WHERE record_id = ? AND {_IN_CHAIN} AND {_NOT_RESERVED}"
             " ORDER BY seq DESC LIMIT 1"
         )
-        return self._entry(self._require().execute(sql, (record_id, end)).fetchone())
+        return self._entry(self._read(sql, (record_id, end)))
 
     def query(self, spec: QuerySpec) -> tuple[list[Entry], int]:
         where: list[str] = []
@@ -398,6 +534,7 @@ class SqliteStorage:
             f"SELECT {_COLUMNS} FROM entries{clause} ORDER BY seq {order} LIMIT ? OFFSET ?",
             [*params, spec.limit, spec.offset],
         ).fetchall()
+        self._check_unchanged()
         return [Entry(*row) for row in rows], total
 
     def rows(self, start_seq: int = 0) -> Iterator[StoredRow]:
@@ -408,16 +545,19 @@ class SqliteStorage:
         else:
             cursor = self._require().execute(f"{sql} ORDER BY seq")
         while batch := cursor.fetchmany(4096):
+            self._check_unchanged()
             yield from batch
 
     def entries(self, start_seq: int = 0) -> Iterator[Entry]:
         cursor = self._require().execute(f"SELECT {_COLUMNS} FROM entries WHERE seq >= ? ORDER BY seq", (start_seq,))
         while batch := cursor.fetchmany(1024):
+            self._check_unchanged()
             for row in batch:
                 yield Entry(*row)
 
     def recheck(self) -> None:
         self._check_meta(self.ledger_id, self.format_version)
+        self._check_unchanged()
 
     def summary(self) -> dict[str, Any]:
         """What the file holds, read without verifying it (``nucleus info``): ids, counts, streams."""
@@ -432,7 +572,7 @@ class SqliteStorage:
             (f"{RESERVED_PREFIX}acl",),
         ).fetchone()
         legacy_owner, _ = self.legacy_acl()
-        return {
+        summary = {
             "ledgerId": self.ledger_id,
             "formatVersion": self.format_version,
             "schemaVersion": conn.execute("PRAGMA user_version").fetchone()[0],
@@ -443,6 +583,8 @@ class SqliteStorage:
             "lastTimestamp": tip.timestamp if tip else None,
             "streams": [{"stream": name, "entries": n} for name, n in streams],
         }
+        self._check_unchanged()
+        return summary
 
     def legacy_acl(self) -> tuple[str | None, list[dict[str, Any]]]:
         if self.format_version != 1:
@@ -454,6 +596,7 @@ class SqliteStorage:
             grants = [json.loads(r[0]) for r in rows]
         except (sqlite3.Error, ValueError) as err:
             raise StorageError(f"reading the format-1 grants of {self.path} failed: {err}") from None
+        self._check_unchanged()
         return (None if owner is None else owner[0]), grants
 
     # -- closing -------------------------------------------------------------------------------------
@@ -469,14 +612,12 @@ class SqliteStorage:
                     self._conn = None
                 conn.close()
         finally:
+            if self._guard is not None:  # after the connection: closing its descriptor drops SQLite's locks
+                self._guard.close()
+                self._guard = None
             if self._wal_fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(self._wal_fd)
                 self._wal_fd = None
             if self._lock:
                 self._lock.release()
-            wal = self.path + "-wal"
-            # Emscripten's SQLite leaves an empty -wal behind even read-only; it was not there before.
-            if self.read_only and not self._had_wal and os.path.exists(wal) and os.path.getsize(wal) == 0:
-                with contextlib.suppress(OSError):
-                    os.unlink(wal)

@@ -10,8 +10,9 @@ export const infoCommand: Command = {
   name: "info",
   summary: "Show a ledger file's id, entries, latest hash, checkpoint, versions, size and lock holder.",
   description: [
-    "Reads the file without taking its lock and without verifying the chain (use `nucleus verify`),",
-    "so it also works while another process has the ledger open, and on a broken file.",
+    "Reads the file read-only, without taking its lock and without verifying the chain (use",
+    "`nucleus verify`), so it also works on read-only media, while another process has the ledger open,",
+    "and on a broken file. What that reading cannot promise is printed on stderr.",
   ].join("\n"),
   spec: { positionals: [{ name: "db", help: "the ledger's SQLite file" }], flags: {} },
   examples: ["nucleus info ./data/demo.db", "nucleus info ledger.db --json"],
@@ -27,6 +28,7 @@ async function run(args: Parsed, out: Output): Promise<number> {
   const lock = lockHolder(db);
   const checkpoint = { size: info.entries, hash: info.latestHash };
   out.result({ path: db.path, ...info, checkpoint, fileSize: size, walSize: wal, lock });
+  out.caveats(info.caveats);
 
   out.line(db.arg);
   const row = (k: string, v: string): void => out.line(`  ${k.padEnd(14)}${v}`);

@@ -3,15 +3,16 @@
 import type { QueryFilters } from "../../types/record.js";
 import { intFlag, stringFlag, timeFlag, type Parsed } from "../args.js";
 import { EXIT, type Command } from "../command.js";
-import { dbFile, openLedger } from "../ledger-file.js";
+import { dbFile, withReadOnlyLedger } from "../ledger-file.js";
 import { count, isoTime, type Output } from "../output.js";
 
 export const queryCommand: Command = {
   name: "query",
   summary: "List records matching every filter given, oldest first (or newest with --desc).",
   description: [
-    "Opens the ledger (taking its lock and verifying it first). Times are milliseconds since the epoch",
-    "or ISO 8601 (2024-05-01, 2024-05-01T12:00:00Z); --from and --to are inclusive.",
+    "Opens the ledger read-only (no lock is taken and no file beside it is created or changed) and verifies",
+    "it first; what the read-only open cannot promise is printed on stderr. Times are milliseconds since",
+    "the epoch or ISO 8601 (2024-05-01, 2024-05-01T12:00:00Z); --from and --to are inclusive.",
     "Human output is one line per record: time, stream, id, payload.",
   ].join("\n"),
   spec: {
@@ -49,19 +50,15 @@ async function run(args: Parsed, out: Output): Promise<number> {
   if (limit !== undefined) filters.limit = limit;
   if (offset !== undefined) filters.offset = offset;
   if (args.flags["desc"]) filters.order = "desc";
-  const ledger = await openLedger(db);
-  try {
-    const result = await ledger.query(filters);
-    out.result(result);
-    for (const r of result.records) {
-      out.line(`${isoTime(r.timestamp)}  ${r.stream}  ${r.id}  ${JSON.stringify(r.payload)}${r.meta ? `  meta ${JSON.stringify(r.meta)}` : ""}`);
-    }
-    const first = (offset ?? 0) + 1;
-    const shown = result.records.length;
-    const range = shown ? `${count(first)}–${count(first + shown - 1)} of ${count(result.total)}` : `0 of ${count(result.total)}`;
-    out.line(`(${range} matching records${result.hasMore ? `; more with --offset ${(offset ?? 0) + shown}` : ""})`);
-  } finally {
-    await ledger.close();
+  const { result, caveats } = await withReadOnlyLedger(db, async (ledger) => ({ result: await ledger.query(filters), caveats: ledger.caveats }));
+  out.result({ ...result, caveats });
+  out.caveats(caveats);
+  for (const r of result.records) {
+    out.line(`${isoTime(r.timestamp)}  ${r.stream}  ${r.id}  ${JSON.stringify(r.payload)}${r.meta ? `  meta ${JSON.stringify(r.meta)}` : ""}`);
   }
+  const first = (offset ?? 0) + 1;
+  const shown = result.records.length;
+  const range = shown ? `${count(first)}–${count(first + shown - 1)} of ${count(result.total)}` : `0 of ${count(result.total)}`;
+  out.line(`(${range} matching records${result.hasMore ? `; more with --offset ${(offset ?? 0) + shown}` : ""})`);
   return EXIT.ok;
 }

@@ -131,6 +131,10 @@ class WorkerLedger implements Ledger {
   readonly id: string;
   readonly modules: LedgerModules;
   readonly acl: LedgerAcl;
+  /** Always false: a browser ledger lives in memory. */
+  readonly readOnly = false;
+  /** Always empty: a browser ledger lives in memory. */
+  readonly caveats: readonly string[] = Object.freeze([]);
   readonly #conn: Connection;
   readonly #handle: number;
   #closed = false;

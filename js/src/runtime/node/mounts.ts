@@ -1,6 +1,9 @@
 /**
  * Mounts host directories into Pyodide with NODEFS: one mount per host directory, reused by every ledger
- * in it, at `/nucleus/host/<n>`, and maps such paths back to the host's for messages. Not public.
+ * in it, at `/nucleus/host/<n>`, and maps such paths back to the host's for messages. Read-only opens use
+ * a second mount of the directory: SQLite keeps one lock table per file it sees in this process, and
+ * through another mount the same host file is another file to it (another inode number), so a read-only
+ * connection is not refused by the locks of a ledger this process has open for writing. Not public.
  */
 
 import { realpathSync } from "node:fs";
@@ -11,9 +14,12 @@ const MOUNT_BASE = "/nucleus/host";
 /** A mount point, e.g. `/nucleus/host/3` in `/nucleus/host/3/l.db`. */
 const MOUNT_POINT = /\/nucleus\/host\/(\d+)/g;
 
+/** Which mount of a directory: the one writers use, or the one read-only opens use. */
+export type MountUse = "write" | "read";
+
 /** One Pyodide instance's mounts, both ways. */
 interface MountTable {
-  /** host directory (real path) → mount point */
+  /** `<use>:<host directory (real path)>` → mount point */
   byDir: Map<string, string>;
   /** mount number → host directory */
   byNumber: Map<string, string>;
@@ -21,20 +27,24 @@ interface MountTable {
 
 const mounts = new WeakMap<PyodideAPI, MountTable>();
 
-/** The in-runtime path of `hostDir`, mounting it on first use. `hostDir` must exist. */
-export function mountHostDir(pyodide: PyodideAPI, hostDir: string): string {
+/**
+ * The in-runtime path of `hostDir` for `use` (`"read"`: read-only opens), mounting it on first use.
+ * `hostDir` must exist.
+ */
+export function mountHostDir(pyodide: PyodideAPI, hostDir: string, use: MountUse = "write"): string {
   const real = realpathSync(hostDir);
   let table = mounts.get(pyodide);
   if (!table) {
     table = { byDir: new Map(), byNumber: new Map() };
     mounts.set(pyodide, table);
   }
-  const existing = table.byDir.get(real);
+  const key = `${use}:${real}`;
+  const existing = table.byDir.get(key);
   if (existing) return existing;
   const n = String(table.byDir.size);
   const point = `${MOUNT_BASE}/${n}`;
   pyodide.mountNodeFS(point, real);
-  table.byDir.set(real, point);
+  table.byDir.set(key, point);
   table.byNumber.set(n, real);
   return point;
 }

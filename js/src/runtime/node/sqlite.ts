@@ -1,9 +1,10 @@
 /**
  * Opens the host side of a SQLite ledger under Node.js: resolve and check the path, create missing
- * directories, take the file lock, mount the directory into Pyodide. Not public.
+ * directories, take the file lock, mount the directory into Pyodide. A read-only open does neither of
+ * the first two: the file must exist, and nothing is created. Not public.
  */
 
-import { mkdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { PyodideAPI } from "pyodide";
 import { ConfigError, StorageError } from "../../errors.js";
@@ -18,6 +19,7 @@ export function openSqliteOnNode(config: SqliteStorageConfig, pyodide: PyodideAP
   checkSqlitePath(config.path);
   const hostPath = resolveDbPath(config.path);
   const dir = dirname(hostPath);
+  if (config.readOnly === true) return openReadOnly(hostPath, config, pyodide);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -27,7 +29,7 @@ export function openSqliteOnNode(config: SqliteStorageConfig, pyodide: PyodideAP
   try {
     const mountPoint = mountHostDir(pyodide, dir);
     return {
-      bridge: { type: "sqlite", path: `${mountPoint}/${basename(hostPath)}`, durability: config.durability ?? "full", lock: false },
+      bridge: { type: "sqlite", path: `${mountPoint}/${basename(hostPath)}`, durability: config.durability ?? "full", lock: false, readOnly: false },
       release: () => lock.release(),
       hostPath,
     };
@@ -35,6 +37,28 @@ export function openSqliteOnNode(config: SqliteStorageConfig, pyodide: PyodideAP
     lock.release();
     throw new StorageError(`cannot make ${dir} available to the engine: ${(err as Error).message}`, { path: hostPath });
   }
+}
+
+/**
+ * A read-only open: the file must exist (a read-only open never creates a ledger); no directory is made,
+ * no lock taken. The engine opens it without writing (docs/FORMAT.md §5, read-only opening).
+ */
+function openReadOnly(hostPath: string, config: SqliteStorageConfig, pyodide: PyodideAPI): HostStorage {
+  if (!existsSync(hostPath)) {
+    throw new StorageError(`${hostPath} does not exist; a read-only open never creates a ledger`, { path: hostPath, reason: "missing" });
+  }
+  const dir = dirname(hostPath);
+  let mountPoint: string;
+  try {
+    mountPoint = mountHostDir(pyodide, dir, "read");
+  } catch (err) {
+    throw new StorageError(`cannot make ${dir} available to the engine: ${(err as Error).message}`, { path: hostPath });
+  }
+  return {
+    bridge: { type: "sqlite", path: `${mountPoint}/${basename(hostPath)}`, durability: config.durability ?? "full", lock: false, readOnly: true },
+    release: () => {},
+    hostPath,
+  };
 }
 
 /** Absolute path of the database (relative to the working directory), symlinks resolved when it exists. */
