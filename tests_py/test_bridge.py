@@ -74,7 +74,7 @@ def test_round_trip_in_memory(handle: int):
     assert exported.count("\n") == 4
     assert ok("modules.list", handle) == ["proof"]
     assert ok("modules.metadata", handle) == [{"id": "proof", "version": "1.0.0", "state": "Started"}]
-    assert ok("modules.state", handle, id="proof") == "Started" and ok("modules.state", handle, id="x") is None
+    assert ok("modules.getState", handle, id="proof") == "Started" and ok("modules.getState", handle, id="x") is None
     other = ok("open", id="test")["handle"]
     assert ok("importEntries", other, data=exported) == {"imported": 3, "length": 3}
     assert ok("close", other) is None
@@ -181,7 +181,7 @@ OPS_ARGS = {
     "verify": ["checkpoint"],
     "verifyStorage": ["checkpoint"],
     "importEntries": ["data", "context"],
-    "modules.state": ["id"],
+    "modules.getState": ["id"],
 }
 JUNK = [None, 1, -1, 1.5, True, "", "x", [], [1], ["x"], [None], {}, {"a": 1}, {"requesterOid": 5}]
 
@@ -209,10 +209,10 @@ def test_an_internal_bug_still_answers_plain_json(handle: int, monkeypatch: pyte
     operation is replaced by one that raises a plain Python exception, to check the bridge's last line of defence."""
     import nucleus._bridge as bridge
 
-    def broken(ledger, args, handle):
+    def broken(ledger, args):
         raise RuntimeError("simulated engine bug")
 
-    monkeypatch.setitem(bridge._OPS, "length", broken)
+    monkeypatch.setitem(bridge.OPERATIONS, "length", broken)
     response = json.loads(handle_request(json.dumps({"op": "length", "ledger": handle})))
     assert response == {
         "ok": False,

@@ -1,9 +1,7 @@
 /** `createLedger`: check the configuration, load the shared runtime, open the storage, open the ledger. */
 
 import { checkConfig } from "./config-check.js";
-import { OpenLedger } from "./ledger.js";
-import type { OpenResult } from "./runtime/bridge-types.js";
-import type { HostStorage } from "./runtime/host.js";
+import { openLedger } from "./ledger.js";
 import { getRuntime } from "./runtime/runtime.js";
 import type { LedgerConfig } from "./types/config.js";
 import type { Ledger } from "./types/ledger.js";
@@ -29,14 +27,7 @@ import type { Ledger } from "./types/ledger.js";
 export async function createLedger(config: LedgerConfig): Promise<Ledger> {
   const checked = checkConfig(config);
   const runtime = await getRuntime();
-  let storage: HostStorage | undefined;
-  if (checked.storage.type === "sqlite") storage = runtime.host.openSqlite(checked.storage, runtime.pyodide);
-  try {
-    const args = { ...checked.openArgs, storage: storage ? storage.bridge : { type: "none" as const } };
-    const opened = runtime.call("open", undefined, args) as unknown as OpenResult;
-    return new OpenLedger(checked.id, runtime, opened.handle, storage, opened);
-  } catch (err) {
-    storage?.release();
-    throw err;
-  }
+  const storage = checked.storage.type === "sqlite" ? runtime.host.openSqlite(checked.storage, runtime.pyodide) : undefined;
+  // The engine runs in this thread: each request is answered before send() returns its promise, in call order.
+  return openLedger(checked, { send: async (op, ledger, args) => runtime.call(op, ledger, args) }, storage);
 }

@@ -1,193 +1,161 @@
 /**
- * The {@link Ledger} implementation: one engine handle, one call per operation, plain objects back.
- * Not public (users get it from `createLedger`).
+ * The {@link Ledger} implementation, the same wherever the engine runs: each method checks its arguments and sends
+ * one bridge request named as the method is (`append`, `modules.getState`; docs/BRIDGE.md) through a
+ * {@link Transport}. Not public (users get it from `createLedger`).
  */
 
+import type { CheckedConfig } from "./config-check.js";
 import { LedgerClosedError, StorageError } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
+import type { OpenResult, Transport } from "./runtime/bridge-types.js";
 import type { HostStorage } from "./runtime/host.js";
-import type { Runtime } from "./runtime/runtime.js";
-import type { CheckParams, Grant, RevokeParams } from "./types/acl.js";
-import type { RequestContext } from "./types/context.js";
-import type { Ledger, LedgerAcl, LedgerModules, VerifyOptions } from "./types/ledger.js";
-import type { ModuleMetadata, ModuleState } from "./types/module.js";
-import type {
-  Checkpoint,
-  ImportResult,
-  LedgerEntry,
-  LedgerRecord,
-  NewRecord,
-  QueryFilters,
-  QueryResult,
-} from "./types/record.js";
+import type { CheckParams } from "./types/acl.js";
+import type { Ledger, LedgerAcl, LedgerModules } from "./types/ledger.js";
 import { checkContext, checkObject, checkRecord, checkRecords, checkString, checkVerifyOptions, KNOWN_KEYS } from "./validate.js";
 
-/** A ledger open in the shared runtime. */
-export class OpenLedger implements Ledger {
+/** The names of `T`'s methods, each after `prefix`. */
+type MethodNames<T, Prefix extends string = ""> = {
+  [K in keyof T & string]: T[K] extends (...args: never[]) => Promise<unknown> ? `${Prefix}${K}` : never;
+}[keyof T & string];
+
+/** Every method of {@link Ledger}, `modules.*` and `acl.*` included: the engine's operations. */
+type Op = MethodNames<Ledger> | MethodNames<LedgerModules, "modules."> | MethodNames<LedgerAcl, "acl.">;
+
+/** The method named `op`. */
+type Method<O extends Op> = O extends `modules.${infer K extends keyof LedgerModules}`
+  ? LedgerModules[K]
+  : O extends `acl.${infer K extends keyof LedgerAcl}`
+    ? LedgerAcl[K]
+    : O extends keyof Ledger
+      ? Ledger[O]
+      : never;
+
+/** The operations whose method resolves to nothing (the engine answers `null`). */
+type VoidOp = { [O in Op]: ReturnType<Method<O>> extends Promise<void> ? O : never }[Op];
+
+/**
+ * Each method's arguments, checked (friendly errors, and only JSON crosses: see validate.ts) and named as the bridge
+ * takes them. One entry per method: the type makes a missing or extra one a compile error.
+ */
+const REQUESTS: { [O in Op]: (...args: Parameters<Method<O>>) => JsonObject | undefined } = {
+  append: (record, context) => withContext({ record: checkRecord(record) }, context),
+  appendBatch: (records, context) => withContext({ records: checkRecords(records) }, context),
+  get: (hash) => ({ hash: checkString("hash", hash) }),
+  getById: (id) => ({ id: checkString("id", id) }),
+  getEntry: (hash) => ({ hash: checkString("hash", hash) }),
+  query: (filters = {}) => ({ filters: checkObject("query filters", filters, KNOWN_KEYS.query, "query filter") }),
+  verify: (options = {}) => checkVerifyOptions("verify", options),
+  length: () => undefined,
+  isEmpty: () => undefined,
+  latestHash: () => undefined,
+  hasStorage: () => undefined,
+  verifyStorage: (options = {}) => checkVerifyOptions("verifyStorage", options),
+  checkpoint: () => undefined,
+  export: () => undefined,
+  importEntries: (data, context) => withContext({ data: checkString("import data", data) }, context),
+  metrics: () => undefined,
+  close: () => undefined,
+  "modules.list": () => undefined,
+  "modules.metadata": () => undefined,
+  "modules.getState": (id) => ({ id: checkString("module id", id) }),
+  "acl.grant": (grant, context) => withContext({ grant: checkObject("grant", grant, KNOWN_KEYS.grant, "grant field", false) }, context),
+  "acl.check": (params) => checkParams(params),
+  "acl.revoke": (params, context) =>
+    withContext(checkObject("revoke parameters", params, KNOWN_KEYS.aclRevoke, "acl.revoke parameter", false), context),
+  "acl.listGrants": (subjectOid) => ({ subjectOid: checkString("subjectOid", subjectOid) }),
+};
+
+/** The operations that write: a read-only ledger refuses them before looking at their arguments. */
+const WRITES: ReadonlySet<Op> = new Set<Op>(["append", "appendBatch", "importEntries", "acl.grant", "acl.revoke"]);
+
+/** Whether an operation resolves to nothing; the type makes the list complete. */
+const VOID: Readonly<Record<VoidOp, true>> = { verify: true, close: true };
+
+/**
+ * Opens the ledger of `checked` in the engine behind `transport`. `storage` (a SQLite file the host has locked and
+ * mounted) is released when the ledger closes, or at once when it does not open.
+ */
+export async function openLedger(checked: CheckedConfig, transport: Transport, storage?: HostStorage): Promise<Ledger> {
+  let opened: OpenResult;
+  try {
+    const args = { ...checked.openArgs, storage: storage ? storage.bridge : { type: "none" as const } };
+    opened = (await transport.send("open", undefined, args)) as unknown as OpenResult;
+  } catch (err) {
+    storage?.release();
+    throw err;
+  }
+  // Every method is in REQUESTS, so the object has all of them.
+  return new OpenLedger(checked.id, transport, opened, storage) as unknown as Ledger;
+}
+
+/** A ledger open in the engine: each method of {@link Ledger} sends the request of its name. */
+class OpenLedger {
   readonly id: string;
-  readonly modules: LedgerModules;
-  readonly acl: LedgerAcl;
+  readonly modules: Record<string, unknown> = {};
+  readonly acl: Record<string, unknown> = {};
   readonly readOnly: boolean;
   readonly caveats: readonly string[];
-  readonly #runtime: Runtime;
+  readonly #transport: Transport;
   readonly #handle: number;
   readonly #storage: HostStorage | undefined;
   #closed = false;
 
-  /**
-   * Wraps engine handle `handle`; `storage` is released on close. `opened` says whether the engine opened
-   * the storage read-only, and what it cannot promise.
-   */
-  constructor(
-    id: string,
-    runtime: Runtime,
-    handle: number,
-    storage: HostStorage | undefined,
-    opened: { readOnly: boolean; caveats: readonly string[] } = { readOnly: false, caveats: [] },
-  ) {
+  constructor(id: string, transport: Transport, opened: OpenResult, storage: HostStorage | undefined) {
     this.id = id;
-    this.#runtime = runtime;
-    this.#handle = handle;
+    this.#transport = transport;
+    this.#handle = opened.handle;
     this.#storage = storage;
     this.readOnly = opened.readOnly;
     this.caveats = Object.freeze([...opened.caveats]);
-    this.modules = {
-      list: async () => this.#call("modules.list") as string[],
-      metadata: async () => this.#call("modules.metadata") as unknown as ModuleMetadata[],
-      getState: async (moduleId: string) =>
-        this.#call("modules.state", { id: checkString("module id", moduleId) }) as ModuleState | null,
-    };
-    this.acl = {
-      grant: async (grant: Grant, context?: RequestContext) => {
-        this.#writable("acl.grant");
-        const args = withContext({ grant: checkObject("grant", grant, KNOWN_KEYS.grant, "grant field", false) }, context);
-        return this.#call("acl.grant", args) as unknown as Grant;
-      },
-      check: async (params: CheckParams) => this.#call("acl.check", checkParams(params)) as boolean,
-      revoke: async (params: RevokeParams, context?: RequestContext) => {
-        this.#writable("acl.revoke");
-        const args = withContext(checkObject("revoke parameters", params, KNOWN_KEYS.aclRevoke, "acl.revoke parameter", false), context);
-        return this.#call("acl.revoke", args) as boolean;
-      },
-      listGrants: async (subjectOid: string) =>
-        this.#call("acl.listGrants", { subjectOid: checkString("subjectOid", subjectOid) }) as unknown as Grant[],
-    };
+    for (const op of Object.keys(REQUESTS) as Op[]) {
+      const method = (...args: unknown[]): Promise<JsonValue | undefined> => this.#send(op, args);
+      const [group, name] = op.includes(".") ? op.split(".") : [undefined, op];
+      // Not enumerable on the ledger itself, as methods of a class would be.
+      if (group === "modules" || group === "acl") this[group][name as string] = method;
+      else Object.defineProperty(this, op, { value: method, writable: true, configurable: true });
+    }
   }
 
-  /** Whether {@link close} was called. */
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
 
-  async append(record: NewRecord, context?: RequestContext): Promise<string> {
-    this.#writable("append");
-    return this.#call("append", withContext({ record: checkRecord(record) }, context)) as string;
-  }
-
-  async appendBatch(records: NewRecord[], context?: RequestContext): Promise<string[]> {
-    this.#writable("appendBatch");
-    return this.#call("appendBatch", withContext({ records: checkRecords(records) }, context)) as string[];
-  }
-
-  async get(hash: string): Promise<LedgerRecord | null> {
-    return this.#call("get", { hash: checkString("hash", hash) }) as unknown as LedgerRecord | null;
-  }
-
-  async getById(id: string): Promise<LedgerRecord | null> {
-    return this.#call("getById", { id: checkString("id", id) }) as unknown as LedgerRecord | null;
-  }
-
-  async getEntry(hash: string): Promise<LedgerEntry | null> {
-    return this.#call("getEntry", { hash: checkString("hash", hash) }) as unknown as LedgerEntry | null;
-  }
-
-  async query(filters: QueryFilters = {}): Promise<QueryResult> {
-    this.#open("query");
-    return this.#call("query", { filters: checkObject("query filters", filters, KNOWN_KEYS.query, "query filter") }) as unknown as QueryResult;
-  }
-
-  async verify(options: VerifyOptions = {}): Promise<void> {
-    this.#open("verify");
-    this.#call("verify", checkVerifyOptions("verify", options));
-  }
-
-  async length(): Promise<number> {
-    return this.#call("length") as number;
-  }
-
-  async isEmpty(): Promise<boolean> {
-    return (await this.length()) === 0;
-  }
-
-  async latestHash(): Promise<string | null> {
-    return this.#call("latestHash") as string | null;
-  }
-
-  async hasStorage(): Promise<boolean> {
-    return this.#call("hasStorage") as boolean;
-  }
-
-  async verifyStorage(options: VerifyOptions = {}): Promise<boolean> {
-    this.#open("verifyStorage");
-    return this.#call("verifyStorage", checkVerifyOptions("verifyStorage", options)) as boolean;
-  }
-
-  async checkpoint(): Promise<Checkpoint> {
-    return this.#call("checkpoint") as unknown as Checkpoint;
-  }
-
-  async export(): Promise<string> {
-    return this.#call("export") as string;
-  }
-
-  async importEntries(data: string, context?: RequestContext): Promise<ImportResult> {
-    this.#writable("importEntries");
-    const args = withContext({ data: checkString("import data", data) }, context);
-    return this.#call("importEntries", args) as unknown as ImportResult;
-  }
-
-  async metrics(): Promise<Record<string, number>> {
-    return this.#call("metrics") as Record<string, number>;
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#runtime.call("close", this.#handle);
-    } finally {
-      this.#storage?.release();
-    }
-  }
-
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  /** Throws `LEDGER_CLOSED` after close(), before arguments are checked. */
-  #open(op: string): void {
-    if (this.#closed) {
-      throw new LedgerClosedError(`ledger "${this.id}" is closed: ${op}() cannot run after close(); open it again with createLedger()`, { op });
-    }
+    await this.#send("close", []);
   }
 
   /**
-   * Throws `LEDGER_CLOSED` after close(), then `STORAGE_ERROR` (reason `read_only_open`) on a read-only
-   * ledger, before arguments are checked: a write is refused whatever it writes.
+   * Runs method `op`: `LEDGER_CLOSED` after close(), then `STORAGE_ERROR` (reason `read_only_open`) for a write on a
+   * read-only ledger, both before the arguments are checked; then one request.
    */
-  #writable(op: string): void {
-    this.#open(op);
-    if (this.readOnly) {
-      throw new StorageError(
-        `ledger "${this.id}" was opened read-only: ${op}() cannot write; open it without readOnly to write`,
-        { op, reason: "read_only_open" },
-      );
+  async #send(op: Op, args: unknown[]): Promise<JsonValue | undefined> {
+    if (op === "close") return this.#close();
+    if (this.#closed) {
+      throw new LedgerClosedError(`ledger "${this.id}" is closed: ${op}() cannot run after close(); open it again with createLedger()`, { op });
     }
+    if (this.readOnly && WRITES.has(op)) {
+      throw new StorageError(`ledger "${this.id}" was opened read-only: ${op}() cannot write; open it without readOnly to write`, {
+        op,
+        reason: "read_only_open",
+      });
+    }
+    const request = (REQUESTS[op] as (...args: unknown[]) => JsonObject | undefined)(...args);
+    const result = await this.#transport.send(op, this.#handle, request);
+    return Object.hasOwn(VOID, op) ? undefined : result;
   }
 
-  #call(op: string, args?: JsonObject): JsonValue {
-    this.#open(op);
-    return this.#runtime.call(op, this.#handle, args);
+  /** Idempotent: the engine closes the ledger once; the host's file lock is released whatever happens. */
+  async #close(): Promise<undefined> {
+    if (this.#closed) return undefined;
+    this.#closed = true;
+    try {
+      await this.#transport.send("close", this.#handle);
+    } finally {
+      this.#storage?.release();
+    }
+    return undefined;
   }
 }
 

@@ -1,37 +1,26 @@
 """The JSON bridge the TypeScript package calls: ``handle_request(text) -> text``. docs/BRIDGE.md is its
-specification. Plain data only crosses: no Python object or exception ever reaches JavaScript.
+specification. Plain data only crosses: no Python object or exception ever reaches JavaScript. The bridge parses,
+dispatches and serializes; what each operation does is the engine's (``nucleus._ledger.OPERATIONS`` for a ledger's).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from . import __version__, _json
-from ._acl import ACL_STREAM, AclState, ledger_resource
 from ._checkpoint import Checkpoint
-from ._context import parse_context
-from ._errors import (
-    ERROR_CODES,
-    ArgumentError,
-    ConfigError,
-    LedgerClosed,
-    NucleusError,
-    StorageError,
-    StorageUnsupported,
-)
+from ._errors import ERROR_CODES, ArgumentError, ConfigError, LedgerClosed, NucleusError, StorageUnsupported
 from ._export import parse_export
 from ._hashing import FORMAT_VERSION
-from ._ledger import Ledger
+from ._ledger import OPERATIONS, Ledger
 from ._options import check_ledger_id
-from ._query import QuerySpec
 from ._records import prepare_record
 from ._upgrade import upgrade_file
-from ._verify import EMPTY_TIP, ChainWalk, Tip, verify_stored
+from ._verify import EMPTY_TIP, ChainWalk, Tip, verify_file
 from .storage import MemoryStorage, SqliteStorage, Storage
+from .storage.sqlite import inspect_file
 
 _ledgers: dict[int, Ledger] = {}
 _next_handle = 1
@@ -83,100 +72,13 @@ def _open(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _close(ledger: Ledger, handle: int) -> None:
-    _ledgers.pop(handle, None)
-    ledger.close()
-
-
-def _state(ledger: Ledger, module_id: Any) -> str | None:
-    state = ledger.modules.get_state(module_id)
-    return None if state is None else state.value
-
-
-def _entry(ledger: Ledger, h: Any) -> dict[str, Any] | None:
-    entry = ledger.get_entry(h)
-    return None if entry is None else entry.to_json()
-
-
-_OPS: dict[str, Callable[[Ledger, dict[str, Any], int], Any]] = {
-    "append": lambda lg, a, _: lg._append_decoded(a.get("record"), a.get("context"), batch=False)[0],
-    "appendBatch": lambda lg, a, _: lg._append_decoded(a.get("records"), a.get("context"), batch=True),
-    "get": lambda lg, a, _: lg.get(a.get("hash")),
-    "getById": lambda lg, a, _: lg.get_by_id(a.get("id")),
-    "getEntry": lambda lg, a, _: _entry(lg, a.get("hash")),
-    "query": lambda lg, a, _: lg.query(a.get("filters") or {}).to_json(),
-    "verify": lambda lg, a, _: lg.verify(a.get("checkpoint")),
-    "verifyStorage": lambda lg, a, _: lg.verify_storage(a.get("checkpoint")),
-    "length": lambda lg, a, _: len(lg),
-    "latestHash": lambda lg, a, _: lg.latest_hash,
-    "hasStorage": lambda lg, a, _: lg.has_storage(),
-    "checkpoint": lambda lg, a, _: lg.checkpoint().to_json(),
-    "export": lambda lg, a, _: lg.export(),
-    "importEntries": lambda lg, a, _: {
-        "imported": lg.import_entries(a.get("data"), a.get("context")),
-        "length": len(lg),
-    },
-    "metrics": lambda lg, a, _: lg.metrics(),
-    "modules.list": lambda lg, a, _: lg.modules.list(),
-    "modules.metadata": lambda lg, a, _: lg.modules.metadata(),
-    "modules.state": lambda lg, a, _: _state(lg, a.get("id")),
-    "acl.grant": lambda lg, a, _: lg.acl.grant(a.get("grant"), _context(a)),
-    "acl.check": lambda lg, a, _: lg.acl.check(a.get("subjectOid"), a.get("resourceOid"), a.get("action")),
-    "acl.revoke": lambda lg, a, _: lg.acl.revoke(
-        a.get("subjectOid"), a.get("resourceOid"), a.get("action"), _context(a)
-    ),
-    "acl.listGrants": lambda lg, a, _: lg.acl.list_grants(a.get("subjectOid")),
-    "close": lambda lg, a, handle: _close(lg, handle),
-}
-
-
-def _context(args: dict[str, Any]) -> Any:
-    return parse_context(args.get("context"))
-
-
-# -- read-only inspection of a ledger file (the `nucleus` CLI) ------------------------------------------
-
-
-@contextlib.contextmanager
-def _read_only(path: Any) -> Iterator[SqliteStorage]:
-    """The ledger file at ``path``, opened read-only whatever ledger it holds: nothing is written."""
-    if type(path) is not str or not path.strip():
-        raise ArgumentError(f"inspecting a ledger file needs its path, got {path!r}")
-    storage = SqliteStorage(path, read_only=True)
-    try:
-        storage.open(None)
-        yield storage
-    except sqlite3.Error as err:
-        raise StorageError(f"reading {path} failed: {err}", details={"path": path, "reason": "io"}) from None
-    finally:
-        storage.close()
-
-
-def _retrying(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """``read()``, started again (up to three times in all) when another process's checkpoint changed the file
-    under it (``STORAGE_ERROR``, reason ``changed``)."""
-    for attempt in range(3):
-        try:
-            return read()
-        except StorageError as err:
-            if err.details.get("reason") != "changed" or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _inspect(args: dict[str, Any]) -> dict[str, Any]:
-    """What a ledger file holds, read without verifying or writing it; with what a read-only open cannot promise."""
-
-    def read() -> dict[str, Any]:
-        with _read_only(args.get("path")) as storage:
-            return {**storage.summary(), "caveats": storage.caveats}
-
-    return _retrying(read)
+def _path(value: Any, message: str) -> str:
+    if type(value) is not str or not value.strip():
+        raise ArgumentError(f"{message}, got {value!r}")
+    return value
 
 
 def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
-    """Verify up to ``limit`` entries of a ledger file after ``from`` (a tip ``{size, hash, timestamp}``),
-    read-only: the checks of opening it, in the same order. ``done`` once the whole chain is verified."""
     start = args.get("from")
     if start is None:
         tip = EMPTY_TIP
@@ -188,57 +90,39 @@ def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
     if limit is not None and (type(limit) is not int or limit < 1):
         raise ArgumentError(f"verifyFile 'limit' must be a positive integer, got {limit!r}")
     kept = None if args.get("checkpoint") is None else Checkpoint.parse(args["checkpoint"])
-
-    def read() -> dict[str, Any]:
-        with _read_only(args.get("path")) as storage:
-            walk = ChainWalk(storage.ledger_id or "", storage.format_version, _acl_before(storage, tip.size))
-            end, done = verify_stored(storage, walk, kept, start=tip, limit=limit)
-            return {
-                "size": end.size,
-                "hash": end.hash,
-                "timestamp": end.timestamp,
-                "done": done,
-                "caveats": storage.caveats,
-            }
-
-    return _retrying(read)
-
-
-def _upgrade_file(args: dict[str, Any]) -> dict[str, Any]:
-    """``upgrade_file(source, target, ledgerId)``: a format-1 file copied into a new format-2 file; its checkpoint."""
-    for name in ("source", "target"):
-        if type(args.get(name)) is not str or not args[name].strip():
-            raise ArgumentError(f"upgradeFile needs a {name} path, got {args.get(name)!r}")
-    return upgrade_file(args["source"], args["target"], check_ledger_id(args.get("ledgerId"))).to_json()
-
-
-def _acl_before(storage: SqliteStorage, size: int) -> AclState:
-    """The access-control state the first ``size`` entries built (verified by the earlier chunks of the caller),
-    so that a chunk replays the rest from where the last one stopped."""
-    state = AclState.from_legacy(*storage.legacy_acl())
-    if size and storage.format_version >= 2:
-        page, _ = storage.query(QuerySpec(stream=ACL_STREAM, end=size, limit=2**53 - 1))
-        for entry in page:
-            state.apply(entry.seq, entry.record, ledger_resource(storage.ledger_id or ""))
-    return state
-
-
-# -- checks without a ledger (the `nucleus` CLI asks before it creates a file) ---------------------------
+    path = _path(args.get("path"), "inspecting a ledger file needs its path")
+    end, done, caveats = verify_file(path, tip, limit, kept)
+    return {"size": end.size, "hash": end.hash, "timestamp": end.timestamp, "done": done, "caveats": caveats}
 
 
 def _validate_record(args: dict[str, Any]) -> None:
-    """Refuse ``record`` (and ``ledgerId`` when given) as ``open`` and ``append`` would, with no ledger: shape,
-    limits and canonical form. Rules that need a ledger's state (timestamps going back, modules, unique ids,
-    access) are left to the append itself."""
+    # Only the record's own faults: rules that need a ledger's state (timestamps going back, modules, unique ids,
+    # access) are left to the append itself.
     if args.get("ledgerId") is not None:
         check_ledger_id(args["ledgerId"])
     prepare_record(args.get("record"), default_timestamp=0, json_decoded=True)
 
 
 def _validate_export(args: dict[str, Any]) -> dict[str, int]:
-    """Verify an export whole, as ``importEntries`` into a new ledger ``ledgerId`` would, writing nothing."""
     ledger_id = check_ledger_id(args.get("ledgerId"))
     return {"entries": len(parse_export(args.get("data"), ledger_id, ChainWalk(ledger_id, FORMAT_VERSION)))}
+
+
+# The operations that need no open ledger (no ``ledger`` handle): starting, opening, and the command line's work on
+# files. A ledger's own operations are ``OPERATIONS``.
+_UNBOUND: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "version": lambda a: {"engine": __version__, "format": FORMAT_VERSION, "codes": list(ERROR_CODES)},
+    "open": _open,
+    "inspect": lambda a: inspect_file(_path(a.get("path"), "inspecting a ledger file needs its path")),
+    "verifyFile": _verify_file,
+    "upgradeFile": lambda a: upgrade_file(
+        _path(a.get("source"), "upgradeFile needs a source path"),
+        _path(a.get("target"), "upgradeFile needs a target path"),
+        check_ledger_id(a.get("ledgerId")),
+    ).to_json(),
+    "validateRecord": _validate_record,
+    "validateExport": _validate_export,
+}
 
 
 def _dispatch(request: Any) -> Any:
@@ -248,28 +132,19 @@ def _dispatch(request: Any) -> Any:
     args = request.get("args") or {}
     if type(args) is not dict:
         raise ArgumentError("bridge request args must be an object")
-    if op == "version":
-        return {"engine": __version__, "format": FORMAT_VERSION, "codes": list(ERROR_CODES)}
-    if op == "open":
-        return _open(args)
-    if op == "inspect":
-        return _inspect(args)
-    if op == "verifyFile":
-        return _verify_file(args)
-    if op == "upgradeFile":
-        return _upgrade_file(args)
-    if op == "validateRecord":
-        return _validate_record(args)
-    if op == "validateExport":
-        return _validate_export(args)
-    fn = _OPS.get(op)
-    if fn is None:
+    unbound = _UNBOUND.get(op)
+    if unbound is not None:
+        return unbound(args)
+    operation = OPERATIONS.get(op)
+    if operation is None:
         raise ArgumentError(f"unknown bridge op {op!r}")
     handle = request.get("ledger")
     ledger = _ledgers.get(handle) if type(handle) is int else None
     if ledger is None:
         raise LedgerClosed(f"no open ledger with handle {handle!r} (it was closed)")
-    return fn(ledger, args, handle)
+    if op == "close":
+        del _ledgers[handle]
+    return operation(ledger, args)
 
 
 def handle_request(text: str | bytes) -> str:

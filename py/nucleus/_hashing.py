@@ -40,8 +40,14 @@ def entry_template(ledger_id: str, format_version: int = FORMAT_VERSION) -> byte
 
 
 def quoted_prev(prev_hash: str | None) -> bytes:
-    """The ``prev`` member's canonical JSON text."""
-    return b"null" if prev_hash is None else b'"' + prev_hash.encode("ascii") + b'"'
+    """The ``prev`` member's canonical JSON text: the one place it is written."""
+    return b"null" if prev_hash is None else b'"%b"' % prev_hash.encode("ascii")
+
+
+def chain_step(template: bytes, seq: int, prev_hash: str | None, record_bytes: bytes) -> str:
+    """The hash of the entry ``seq`` holding ``record_bytes`` after ``prev_hash``, in the ledger of ``template``:
+    the chain step, which appending and verifying both take through here."""
+    return _sha256(template % (quoted_prev(prev_hash), record_bytes, seq)).hexdigest()
 
 
 def entry_preimage(
@@ -55,29 +61,24 @@ def entry_hash(
     ledger_id: str, seq: int, prev_hash: str | None, record_bytes: bytes, *, format_version: int = FORMAT_VERSION
 ) -> str:
     """The entry hash of record ``record_bytes`` (canonical JSON) at ``seq`` after ``prev_hash`` in ``ledger_id``."""
-    return _sha256(entry_preimage(ledger_id, seq, prev_hash, record_bytes, format_version=format_version)).hexdigest()
+    return chain_step(entry_template(ledger_id, format_version), seq, prev_hash, record_bytes)
 
 
 def chain_hashes(template: bytes, seq: int, prev_hash: str | None, records: list[bytes]) -> list[str]:
-    """The hashes of ``records`` appended from ``seq`` after ``prev_hash``: the one place the chain step is
-    taken when writing (the verifier's walk takes it again, interleaved with its checks)."""
+    """The hashes of ``records`` appended from ``seq`` after ``prev_hash``."""
     out = []
-    prev_q = quoted_prev(prev_hash)
-    sha = _sha256
     for record in records:
-        h = sha(template % (prev_q, record, seq)).hexdigest()
-        out.append(h)
+        prev_hash = chain_step(template, seq, prev_hash, record)
+        out.append(prev_hash)
         seq += 1
-        prev_q = b'"' + h.encode("ascii") + b'"'
     return out
 
 
 def hashes_hex(template: bytes, prevs: Sequence[str | None], records: Sequence[bytes], seqs: Sequence[int]) -> str:
     """The hashes of entries whose previous hashes, records and seqs are given (not chained: each ``prev`` is
-    taken as stored), concatenated: how the verifier checks a whole chunk at once. The host's SHA-256 does the
-    hashing when it lent one (``_host``)."""
-    quoted = [quoted_prev(prevs[0]), *map(b'"%b"'.__mod__, map(str.encode, prevs[1:]))]
-    preimages = list(map(template.__mod__, zip(quoted, records, seqs, strict=True)))
+    taken as stored), concatenated: the chain step of a whole chunk at once, as the verifier checks one. The
+    host's SHA-256 does the hashing when it lent one (``_host``)."""
+    preimages = list(map(template.__mod__, zip(map(quoted_prev, prevs), records, seqs, strict=True)))
     host = lent().sha256_hex
     if host is not None:
         return host(b"".join(preimages), array("I", map(len, preimages)))

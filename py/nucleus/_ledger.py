@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._acl import ACL_MODES, ACL_STREAM, AccessControl, AclState, owner_record
@@ -215,15 +215,6 @@ class Ledger:
         if type(records) is not list and type(records) is not tuple:
             raise ValidationError(f"append_batch needs a list of records, got {type(records).__name__}")
         return self._append(list(records), context, batch=True)
-
-    def _append_decoded(self, records: Any, context: Any, *, batch: bool) -> list[str]:
-        """``append`` (one record) or ``append_batch`` for records straight from ``json.loads``, as the JS bridge
-        has them: their keys are strings by construction, so canonicalization may skip its Python-level walk."""
-        if not batch:
-            return self._append([records], context, batch=False, json_decoded=True)
-        if type(records) is not list:
-            raise ValidationError(f"appendBatch needs an array of records, got {type(records).__name__}")
-        return self._append(records, context, batch=True, json_decoded=True)
 
     def _prepare(self, records: list[Any], ctx: RequestContext | None, batch: bool, json_decoded: bool) -> list[Any]:
         prepared = []
@@ -483,3 +474,49 @@ class Ledger:
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{self._tip.size} entries"
         return f"<nucleus.Ledger {self.id!r} {state}>"
+
+
+# -- operations --------------------------------------------------------------------------------------------
+
+# Every operation of a ledger, named as the TypeScript API names it (js/src/types/ledger.ts): how the bridge runs it
+# on the request's JSON arguments (docs/BRIDGE.md), giving JSON. The one list: tests_py/test_operations.py holds the
+# TypeScript interface and BRIDGE.md to it. Records arrive straight from ``json.loads``, so their keys are strings by
+# construction and canonicalization may skip its Python-level walk (``json_decoded``).
+OPERATIONS: dict[str, Callable[[Ledger, dict[str, Any]], Any]] = {
+    "append": lambda lg, a: lg._append([a.get("record")], a.get("context"), batch=False, json_decoded=True)[0],
+    "appendBatch": lambda lg, a: lg._append(_batch(a.get("records")), a.get("context"), batch=True, json_decoded=True),
+    "get": lambda lg, a: lg.get(a.get("hash")),
+    "getById": lambda lg, a: lg.get_by_id(a.get("id")),
+    "getEntry": lambda lg, a: _entry_json(lg.get_entry(a.get("hash"))),
+    "query": lambda lg, a: lg.query(a.get("filters") or {}).to_json(),
+    "verify": lambda lg, a: lg.verify(a.get("checkpoint")),
+    "length": lambda lg, a: len(lg),
+    "isEmpty": lambda lg, a: len(lg) == 0,
+    "latestHash": lambda lg, a: lg.latest_hash,
+    "hasStorage": lambda lg, a: lg.has_storage(),
+    "verifyStorage": lambda lg, a: lg.verify_storage(a.get("checkpoint")),
+    "checkpoint": lambda lg, a: lg.checkpoint().to_json(),
+    "export": lambda lg, a: lg.export(),
+    "importEntries": lambda lg, a: {"imported": lg.import_entries(a.get("data"), a.get("context")), "length": len(lg)},
+    "metrics": lambda lg, a: lg.metrics(),
+    "close": lambda lg, a: lg.close(),
+    "modules.list": lambda lg, a: lg.modules.list(),
+    "modules.metadata": lambda lg, a: lg.modules.metadata(),
+    "modules.getState": lambda lg, a: lg.modules.get_state(a.get("id")),  # a StrEnum: JSON text as its value
+    "acl.grant": lambda lg, a: lg.acl.grant(a.get("grant"), parse_context(a.get("context"))),
+    "acl.check": lambda lg, a: lg.acl.check(a.get("subjectOid"), a.get("resourceOid"), a.get("action")),
+    "acl.revoke": lambda lg, a: lg.acl.revoke(
+        a.get("subjectOid"), a.get("resourceOid"), a.get("action"), parse_context(a.get("context"))
+    ),
+    "acl.listGrants": lambda lg, a: lg.acl.list_grants(a.get("subjectOid")),
+}
+
+
+def _batch(records: Any) -> list[Any]:
+    if type(records) is not list:
+        raise ValidationError(f"appendBatch needs an array of records, got {type(records).__name__}")
+    return records
+
+
+def _entry_json(entry: Entry | None) -> dict[str, Any] | None:
+    return None if entry is None else entry.to_json()

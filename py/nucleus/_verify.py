@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 from ._acl import ACL_STREAM, AclState, ledger_resource
 from ._checkpoint import Checkpoint
 from ._errors import ChainIntegrityError
-from ._hashing import _sha256, entry_template, hashes_hex, quoted_prev
-from ._query import RESERVED_PREFIX
+from ._hashing import chain_step, entry_template, hashes_hex
+from ._query import RESERVED_PREFIX, QuerySpec
 from ._stored import StoredRow, check_chunk, chunk_passes, stream_column
+from .storage.sqlite import SqliteStorage, read_ledger_file
 
 if TYPE_CHECKING:
     from .storage._protocol import Storage
@@ -74,10 +75,8 @@ class ChainWalk:
             values, bad, bad_kind, bad_why = [], None, "", ""
         expected = start.size
         prev = start.hash
-        prev_q = quoted_prev(prev)
         last_ts = start.timestamp
         template = self.template
-        sha = _sha256
         system = self.format_version >= 2 and _reserved(map(stream_column, rows))
         for index, (seq, stored_hash, prev_hash, _record_id, stream, timestamp, record) in enumerate(rows):
             if seq != expected:
@@ -90,7 +89,7 @@ class ChainWalk:
                     seq=seq,
                     kind="link",
                 )
-            if sha(template % (prev_q, record, seq)).hexdigest() != stored_hash:
+            if chain_step(template, seq, prev, record) != stored_hash:
                 raise ChainIntegrityError(
                     f"entry {seq}: stored hash does not match its record (the record or hash was altered)",
                     seq=seq,
@@ -107,7 +106,6 @@ class ChainWalk:
             if system and stream.startswith(RESERVED_PREFIX):
                 self._apply(seq, stream, values[index] if stored else _record(record))
             prev = stored_hash
-            prev_q = b'"' + stored_hash.encode("ascii") + b'"'
             last_ts = timestamp
             expected = seq + 1
         return Tip(expected, prev, last_ts)
@@ -131,7 +129,7 @@ class ChainWalk:
                 or (stored and not chunk_passes(rows, ids, streams, stamps, records))
             ):
                 return None
-        except (TypeError, ValueError):  # a column of the wrong type: the walk names it
+        except (AttributeError, TypeError, ValueError):  # a column of the wrong type: the walk names it
             return None
         if self.format_version >= 2 and _reserved(streams):
             for seq, stream, record in zip(seqs, streams, records, strict=True):
@@ -195,3 +193,29 @@ def verify_stored(
     if done and kept is not None and kept.size:
         check_checkpoint(storage.rows(kept.size - 1), kept, end)
     return end, done
+
+
+def verify_file(
+    path: str, start: Tip = EMPTY_TIP, limit: int | None = None, kept: Checkpoint | None = None
+) -> tuple[Tip, bool, list[str]]:
+    """Verify up to ``limit`` entries after ``start`` of the ledger file at ``path``, opened read-only: the checks
+    of opening it, in the same order. The tip reached, whether the whole chain is now verified (then ``kept`` is
+    checked too), and what the read-only opening cannot promise."""
+
+    def read(storage: SqliteStorage) -> tuple[Tip, bool, list[str]]:
+        walk = ChainWalk(storage.ledger_id or "", storage.format_version, _acl_before(storage, start.size))
+        end, done = verify_stored(storage, walk, kept, start=start, limit=limit)
+        return end, done, storage.caveats
+
+    return read_ledger_file(path, read)
+
+
+def _acl_before(storage: SqliteStorage, size: int) -> AclState:
+    """The access-control state the first ``size`` entries built (verified by the caller's earlier chunks), so
+    that a chunk replays the rest from where the last one stopped."""
+    state = AclState.from_legacy(*storage.legacy_acl())
+    if size and storage.format_version >= 2:
+        page, _ = storage.query(QuerySpec(stream=ACL_STREAM, end=size, limit=2**53 - 1))
+        for entry in page:
+            state.apply(entry.seq, entry.record, ledger_resource(storage.ledger_id or ""))
+    return state

@@ -14,6 +14,15 @@ export interface BridgeRequest {
   args?: JsonObject;
 }
 
+/**
+ * Where a ledger's requests go: the engine in this thread, or the one in the page's Nucleus worker. Either way a
+ * request reaches the engine's `handle_request` as it was sent.
+ */
+export interface Transport {
+  /** Sends `{op, ledger?, args?}`; resolves to the result, or rejects with the error mapped to its class. */
+  send(op: string, ledger: number | undefined, args?: JsonObject): Promise<JsonValue>;
+}
+
 /** An error as the bridge reports it. */
 export interface BridgeError {
   code: string;

@@ -1,4 +1,7 @@
-/** The {@link Ledger} interface: what `createLedger` resolves to. */
+/**
+ * The {@link Ledger} interface: what `createLedger` resolves to. Each method (`modules.*` and `acl.*` included) is
+ * the engine operation of the same name (docs/BRIDGE.md); tests_py/test_operations.py keeps the two lists equal.
+ */
 
 import type { CheckParams, Grant, RevokeParams } from "./acl.js";
 import type { ModuleMetadata, ModuleState } from "./module.js";

@@ -16,8 +16,8 @@ import os
 import sqlite3
 import sys
 import urllib.parse
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from .._entry import Entry
 from .._errors import ChainIntegrityError, ConfigError, LedgerMismatch, StorageError
@@ -55,6 +55,9 @@ _PRIVATE_CAVEATS = {
 # that a read-only open keeps to notice a writer that changed what it reads.
 _DB_HEAD = 100
 _WAL_HEAD = 32
+# A reading of a whole file that another process's checkpoint interrupted starts again, this often in all.
+_READ_ATTEMPTS = 3
+_T = TypeVar("_T")
 
 
 def _storage_error(err: BaseException, action: str, path: str) -> StorageError:
@@ -621,3 +624,29 @@ class SqliteStorage:
                 self._wal_fd = None
             if self._lock:
                 self._lock.release()
+
+
+def read_ledger_file(path: str, read: Callable[[SqliteStorage], _T]) -> _T:
+    """``read(storage)`` with the ledger file at ``path`` opened read-only, whichever ledger it holds: nothing is
+    written or created and no lock is taken, so it works on a broken file, on read-only media and beside a writer.
+    Started again on a fresh opening when another process's checkpoint changed the file under it (``STORAGE_ERROR``,
+    reason ``changed``), three attempts in all."""
+    for attempt in range(_READ_ATTEMPTS):
+        storage = SqliteStorage(path, read_only=True)
+        try:
+            storage.open(None)
+            return read(storage)
+        except sqlite3.Error as err:
+            raise StorageError(f"reading {path} failed: {err}", details={"path": path, "reason": "io"}) from None
+        except StorageError as err:
+            if err.details.get("reason") != "changed" or attempt + 1 == _READ_ATTEMPTS:
+                raise
+        finally:
+            storage.close()
+    raise AssertionError("unreachable")  # every attempt returns or raises
+
+
+def inspect_file(path: str) -> dict[str, Any]:
+    """What the ledger file at ``path`` holds (``summary``), read without verifying or writing it, with what a
+    read-only opening cannot promise (``caveats``)."""
+    return read_ledger_file(path, lambda storage: {**storage.summary(), "caveats": storage.caveats})

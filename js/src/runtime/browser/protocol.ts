@@ -1,47 +1,17 @@
 /**
- * Messages between a page and the Nucleus worker. The worker runs the ordinary in-page ledger; the page
- * holds a {@link WorkerLedger} that forwards each method call. Everything crossing is structured-clone
- * data: records, results and errors as `{code, message, details}`. Not public.
+ * Messages between a page and the Nucleus worker. The page's ledger sends bridge requests (docs/BRIDGE.md), which
+ * the worker hands to its engine as they are: it knows no operation by name. Everything crossing is
+ * structured-clone data: JSON requests and results, errors as `{code, message, details}`. Not public.
  */
 
-import type { JsonObject } from "../../json.js";
-import type { LedgerConfig } from "../../types/config.js";
+import type { JsonObject, JsonValue } from "../../json.js";
+import type { BridgeRequest } from "../bridge-types.js";
 
-/** The ledger methods a page may call through the worker (`modules.*` and `acl.*` included). */
-export const WORKER_METHODS = [
-  "append",
-  "appendBatch",
-  "get",
-  "getById",
-  "getEntry",
-  "query",
-  "verify",
-  "length",
-  "isEmpty",
-  "latestHash",
-  "hasStorage",
-  "verifyStorage",
-  "checkpoint",
-  "export",
-  "importEntries",
-  "metrics",
-  "close",
-  "modules.list",
-  "modules.metadata",
-  "modules.getState",
-  "acl.grant",
-  "acl.check",
-  "acl.revoke",
-  "acl.listGrants",
-] as const;
-
-/** One forwardable method. */
-export type WorkerMethod = (typeof WORKER_METHODS)[number];
-
-/** Page → worker. */
-export type WorkerRequest =
-  | { id: number; type: "open"; assetsURL: string; config: Omit<LedgerConfig, "assetsURL" | "worker"> }
-  | { id: number; type: "call"; ledger: number; method: WorkerMethod; args: unknown[] };
+/** Page → worker: one bridge request, numbered, with where the runtime's files are (used by the first load). */
+export interface WorkerRequest extends BridgeRequest {
+  id: number;
+  assetsURL: string;
+}
 
 /** An error as it crosses: a {@link NucleusError}'s code, or none for anything else. */
 export interface WorkerError {
@@ -51,5 +21,5 @@ export interface WorkerError {
   details: JsonObject;
 }
 
-/** Worker → page. `open` answers with the ledger's number. */
-export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WorkerError };
+/** Worker → page. */
+export type WorkerResponse = { id: number; ok: true; result: JsonValue } | { id: number; ok: false; error: WorkerError };

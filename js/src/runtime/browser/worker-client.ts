@@ -1,29 +1,18 @@
 /**
- * The page side of worker mode: one Nucleus worker per page (one runtime, shared by every worker
- * ledger, as on the page), and {@link WorkerLedger}, which forwards each call to it. Errors come back
- * as the same {@link NucleusError} subclasses. Not public.
+ * The page side of worker mode: one Nucleus worker per page (one runtime, shared by every worker ledger, as on
+ * the page), and the transport that sends a ledger's bridge requests to it. The ledger is the same as on the page
+ * (ledger.ts); errors come back as the same {@link NucleusError} subclasses. Not public.
  */
 
 import { checkConfig } from "../../config-check.js";
-import { ArgumentError, ConfigError, type NucleusError } from "../../errors.js";
+import { ConfigError, type NucleusError } from "../../errors.js";
 import { errorFromCode } from "../../error-map.js";
-import type { CheckParams, Grant, RevokeParams } from "../../types/acl.js";
+import type { JsonValue } from "../../json.js";
+import { openLedger } from "../../ledger.js";
 import type { LedgerConfig } from "../../types/config.js";
-import type { RequestContext } from "../../types/context.js";
-import type { Ledger, LedgerAcl, LedgerModules, VerifyOptions } from "../../types/ledger.js";
-import type { ModuleMetadata, ModuleState } from "../../types/module.js";
-import type {
-  Checkpoint,
-  ImportResult,
-  LedgerEntry,
-  LedgerRecord,
-  NewRecord,
-  QueryFilters,
-  QueryResult,
-} from "../../types/record.js";
-import { checkRecord, checkRecords } from "../../validate.js";
+import type { Ledger } from "../../types/ledger.js";
 import { WORKER_SCRIPT } from "./assets.js";
-import type { WorkerError, WorkerMethod, WorkerRequest, WorkerResponse } from "./protocol.js";
+import type { WorkerError, WorkerRequest, WorkerResponse } from "./protocol.js";
 
 interface WorkerLike {
   onmessage: ((event: { data: WorkerResponse }) => void) | null;
@@ -32,10 +21,7 @@ interface WorkerLike {
 }
 type WorkerConstructor = new (url: string, options: { type: "module"; name?: string }) => WorkerLike;
 
-/** A request before the connection numbers it. */
-type Unnumbered<T> = T extends { id: number } ? Omit<T, "id"> : never;
-
-type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void };
+type Pending = { resolve: (value: JsonValue) => void; reject: (err: Error) => void };
 
 /** The page's connection to its Nucleus worker. */
 class Connection {
@@ -64,19 +50,13 @@ class Connection {
   }
 
   /** Sends one request; resolves to its result or rejects with the mapped error. */
-  send(request: Unnumbered<WorkerRequest>): Promise<unknown> {
+  send(request: Omit<WorkerRequest, "id">): Promise<JsonValue> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      try {
-        this.#worker.postMessage({ ...request, id } as WorkerRequest);
-      } catch (err) {
-        // DataCloneError: a function, a symbol or a DOM node among the arguments.
-        this.#pending.delete(id);
-        const what = err instanceof Error ? err.message : String(err);
-        reject(new ArgumentError(`arguments must be plain JSON data to cross to the worker (${what})`));
-      }
+      // Only JSON is sent (the ledger checked every argument), so structured cloning cannot refuse it.
+      this.#worker.postMessage({ ...request, id });
     });
   }
 
@@ -122,123 +102,5 @@ function connect(assetsURL: string): Connection {
 export async function createWorkerLedger(assetsURL: string, config: Omit<LedgerConfig, "assetsURL" | "worker">): Promise<Ledger> {
   const checked = checkConfig(config);
   const conn = connect(assetsURL);
-  const handle = (await conn.send({ type: "open", assetsURL, config })) as number;
-  return new WorkerLedger(checked.id, conn, handle);
-}
-
-/** A ledger whose engine runs in the page's Nucleus worker. Same behaviour as the in-page ledger. */
-class WorkerLedger implements Ledger {
-  readonly id: string;
-  readonly modules: LedgerModules;
-  readonly acl: LedgerAcl;
-  /** Always false: a browser ledger lives in memory. */
-  readonly readOnly = false;
-  /** Always empty: a browser ledger lives in memory. */
-  readonly caveats: readonly string[] = Object.freeze([]);
-  readonly #conn: Connection;
-  readonly #handle: number;
-  #closed = false;
-
-  constructor(id: string, conn: Connection, handle: number) {
-    this.id = id;
-    this.#conn = conn;
-    this.#handle = handle;
-    this.modules = {
-      list: () => this.#call("modules.list") as Promise<string[]>,
-      metadata: () => this.#call("modules.metadata") as Promise<ModuleMetadata[]>,
-      getState: (moduleId: string) => this.#call("modules.getState", moduleId) as Promise<ModuleState | null>,
-    };
-    this.acl = {
-      grant: (grant: Grant, context?: RequestContext) => this.#call("acl.grant", grant, context) as Promise<Grant>,
-      check: (params: CheckParams) => this.#call("acl.check", params) as Promise<boolean>,
-      revoke: (params: RevokeParams, context?: RequestContext) => this.#call("acl.revoke", params, context) as Promise<boolean>,
-      listGrants: (subjectOid: string) => this.#call("acl.listGrants", subjectOid) as Promise<Grant[]>,
-    };
-  }
-
-  async append(record: NewRecord, context?: RequestContext): Promise<string> {
-    checkRecord(record); // the same early error as on the page, before structured cloning
-    return (await this.#call("append", record, context)) as string;
-  }
-
-  async appendBatch(records: NewRecord[], context?: RequestContext): Promise<string[]> {
-    checkRecords(records);
-    return (await this.#call("appendBatch", records, context)) as string[];
-  }
-
-  get(hash: string): Promise<LedgerRecord | null> {
-    return this.#call("get", hash) as Promise<LedgerRecord | null>;
-  }
-
-  getById(id: string): Promise<LedgerRecord | null> {
-    return this.#call("getById", id) as Promise<LedgerRecord | null>;
-  }
-
-  getEntry(hash: string): Promise<LedgerEntry | null> {
-    return this.#call("getEntry", hash) as Promise<LedgerEntry | null>;
-  }
-
-  query(filters?: QueryFilters): Promise<QueryResult> {
-    return this.#call("query", filters) as Promise<QueryResult>;
-  }
-
-  async verify(options?: VerifyOptions): Promise<void> {
-    await this.#call("verify", options);
-  }
-
-  length(): Promise<number> {
-    return this.#call("length") as Promise<number>;
-  }
-
-  isEmpty(): Promise<boolean> {
-    return this.#call("isEmpty") as Promise<boolean>;
-  }
-
-  latestHash(): Promise<string | null> {
-    return this.#call("latestHash") as Promise<string | null>;
-  }
-
-  hasStorage(): Promise<boolean> {
-    return this.#call("hasStorage") as Promise<boolean>;
-  }
-
-  verifyStorage(options?: VerifyOptions): Promise<boolean> {
-    return this.#call("verifyStorage", options) as Promise<boolean>;
-  }
-
-  checkpoint(): Promise<Checkpoint> {
-    return this.#call("checkpoint") as Promise<Checkpoint>;
-  }
-
-  export(): Promise<string> {
-    return this.#call("export") as Promise<string>;
-  }
-
-  importEntries(data: string, context?: RequestContext): Promise<ImportResult> {
-    return this.#call("importEntries", data, context) as Promise<ImportResult>;
-  }
-
-  metrics(): Promise<Record<string, number>> {
-    return this.#call("metrics") as Promise<Record<string, number>>;
-  }
-
-  /** Whether {@link close} was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#call("close");
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  #call(method: WorkerMethod, ...args: unknown[]): Promise<unknown> {
-    // Trailing undefined arguments are dropped so defaults apply in the worker as they would here.
-    while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
-    return this.#conn.send({ type: "call", ledger: this.#handle, method, args });
-  }
+  return openLedger(checked, { send: (op, ledger, args) => conn.send({ assetsURL, op, ledger, args }) });
 }
