@@ -97,10 +97,13 @@ def test_details_default_to_an_empty_dict():
 
 
 def test_the_typescript_code_table_is_the_same_list():
-    # js/src/errors.ts keeps its own ERROR_CODES (the runtime also compares them when it loads the engine).
-    source = (Path(__file__).resolve().parents[1] / "js" / "src" / "errors.ts").read_text(encoding="utf-8")
+    # js/src/errors.ts exports ERROR_CODES from js/src/generated/engine-rules.ts, which the build generates from
+    # this table (tests_py/test_engine_rules.py); the runtime also compares the two when it loads the engine.
+    js = Path(__file__).resolve().parents[1] / "js" / "src"
+    assert "./generated/engine-rules.js" in (js / "errors.ts").read_text(encoding="utf-8")
+    source = (js / "generated" / "engine-rules.ts").read_text(encoding="utf-8")
     table = re.search(r"export const ERROR_CODES = \[(.*?)\] as const;", source, re.S)
-    assert table, "ERROR_CODES not found in js/src/errors.ts"
+    assert table, "ERROR_CODES not found in js/src/generated/engine-rules.ts"
     assert re.findall(r'"([A-Z_]+)"', table.group(1)) == list(nucleus.ERROR_CODES)
 
 

@@ -1,4 +1,4 @@
-"""This whole suite again, inside real Pyodide 314 (CPython 3.14 on WebAssembly) under Node (STYLE.md item 10).
+"""This whole suite again, inside real Pyodide 314 (CPython 3.14 on WebAssembly) under Node.
 
 Downloads the pinned pure-Python wheels of tests_py/pyodide/requirements.txt once into .cache/pyodide-wheels/
 (pip, from PyPI), then runs tests_py/pyodide/run_pytest.mjs, which installs them into Pyodide and calls

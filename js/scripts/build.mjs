@@ -1,21 +1,24 @@
 /**
- * `npm run build`: engine wheel → bytecode inside Pyodide → JS bundles → declarations.
+ * `npm run build`: engine rules → engine wheel → bytecode inside Pyodide → JS bundles → declarations.
  *
  *   node scripts/build.mjs            everything
- *   node scripts/build.mjs --js-only  only the bundles and declarations (engine/ stays as it is)
+ *   node scripts/build.mjs --js-only  only the bundles and declarations (engine/ and src/generated/ stay as they are)
  *
- * Writes engine/ (wheel, precompiled stdlib, snapshot, manifest.json: a build intermediate, not shipped)
- * and dist/; neither is committed. dist/browser/ gets copies of the engine files and is the package's
- * one shipped home for them: Node and browsers both load the engine from there.
+ * Writes src/generated/engine-rules.ts (the engine's rules the TypeScript side checks early, generated from
+ * the Python engine by scripts/lib/engine_rules.py; committed, and kept in step by
+ * tests_py/test_engine_rules.py), engine/ (wheel, precompiled stdlib, snapshot, manifest.json: a build
+ * intermediate, not shipped) and dist/; neither of the last two is committed. dist/browser/ gets copies of the
+ * engine files and is the package's one shipped home for them: Node and browsers both load the engine from there.
  */
 
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundle } from "./lib/bundle.mjs";
 import { bundleBrowser } from "./lib/browser.mjs";
 import { makeSnapshot, precompile } from "./lib/precompile.mjs";
-import { buildWheel } from "./lib/wheel.mjs";
+import { buildWheel, pythonExecutable } from "./lib/wheel.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = resolve(root, "..");
@@ -24,7 +27,21 @@ const jsOnly = process.argv.includes("--js-only");
 const started = performance.now();
 const step = (msg) => console.log(`[build ${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}`);
 
+/** Writes src/generated/engine-rules.ts from the engine in ../py, so that no rule is copied by hand. */
+function generateEngineRules() {
+  const out = join(root, "src", "generated", "engine-rules.ts");
+  step(`generating ${out} from the engine's constants`);
+  const python = pythonExecutable();
+  const result = spawnSync(python, [join(root, "scripts", "lib", "engine_rules.py"), join(repoRoot, "py")], { encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`${python} scripts/lib/engine_rules.py failed (exit ${result.status}): ${result.error?.message ?? result.stderr}`);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, result.stdout);
+}
+
 async function buildEngine() {
+  generateEngineRules();
   const engineDir = join(root, "engine");
   step(`building the engine wheel from ${repoRoot}`);
   const wheel = buildWheel(repoRoot); // first: a failure here leaves the previous engine/ in place

@@ -31,15 +31,12 @@ export class LedgerBuilder {
     this.#id = id;
   }
 
-  /** Runs the engine in this process (the default). `wasmPath` is accepted and ignored. */
-  withWasmBackend(wasmPath?: string): this {
-    this.#backend = wasmPath === undefined ? { mode: "wasm" } : { mode: "wasm", wasmPath };
-    return this;
-  }
-
-  /** A remote backend: not supported yet; `build()` rejects with `INVALID_CONFIG`. */
-  withHttpBackend(url: string, token?: string): this {
-    this.#backend = token === undefined ? { mode: "http", url } : { mode: "http", url, token };
+  /**
+   * Runs the engine in this process, inside Pyodide: what happens anyway, so this changes nothing. Kept so
+   * that code written against the original API, which had remote backends too, still builds.
+   */
+  withWasmBackend(): this {
+    this.#backend = { mode: "wasm" };
     return this;
   }
 
@@ -49,7 +46,10 @@ export class LedgerBuilder {
     return this;
   }
 
-  /** Turns access control on (`"inMemory"`) or off (`"none"`); `owner` may grant and revoke. */
+  /**
+   * Turns access control on (`"inMemory"`) or off (`"none"`). `owner` is the ledger's owner (needed when
+   * a ledger is created with access control on): it may append, grant and revoke.
+   */
   withAcl(acl: AclConfig, owner?: string): this {
     this.#acl = acl;
     this.#owner = owner;

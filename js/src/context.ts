@@ -2,20 +2,15 @@
  * Request-context helpers: `createContext`, `validateContext`, `requireContext`, `isValidContext`.
  *
  * The engine checks contexts itself on every call that takes one; these helpers let an application
- * check early, with the same rules: `requesterOid` looks like `oid:onoal:{type}:{id}` and the timestamp
- * is at most 5 minutes in the future.
+ * check early, with the engine's own rules (generated from it into generated/engine-rules.ts):
+ * `requesterOid` matches the engine's OID pattern and the timestamp lies at most 5 minutes ahead.
  */
 
 import { ArgumentError, ContextValidationError, MissingContextError } from "./errors.js";
+import { MAX_FUTURE_SKEW_MS, OID_PATTERN } from "./generated/engine-rules.js";
 import { describe, isPlainObject } from "./json.js";
 import type { RequestContext } from "./types/context.js";
 import { checkKeys, KNOWN_KEYS } from "./validate.js";
-
-/** How far in the future a context timestamp may lie, in ms. */
-const MAX_FUTURE_MS = 5 * 60 * 1000;
-
-/** `oid:onoal:{type}:{id}` with non-empty, whitespace-free parts; the id may itself contain colons. */
-const OID = /^oid:onoal:[^:\s]+:\S+$/;
 
 /**
  * Builds a request context stamped with the current time.
@@ -24,7 +19,8 @@ const OID = /^oid:onoal:[^:\s]+:\S+$/;
  * @param options - a fixed `timestamp` (ms) and/or `metadata`
  * @throws {ArgumentError} `INVALID_ARGUMENT` when `options` is not an object or has another key
  * @example
- * await ledger.append(record, createContext("oid:onoal:human:alice"));
+ * const ledger = await createLedger({ id: "orders", acl: "inMemory", owner: "oid:onoal:human:alice" });
+ * await ledger.append({ id: "o-1", stream: "orders", payload: { total: 42 } }, createContext("oid:onoal:human:alice"));
  */
 export function createContext(
   requesterOid: string,
@@ -55,16 +51,18 @@ export function validateContext(ctx: RequestContext): void {
   if (typeof oid !== "string" || oid.trim() === "") {
     throw new ContextValidationError(`requesterOid is required (a string like "oid:onoal:human:alice"), got ${describe(oid)}`);
   }
-  if (!OID.test(oid)) {
-    throw new ContextValidationError(`requesterOid must look like "oid:onoal:{type}:{id}", got ${JSON.stringify(oid)}`);
+  if (!OID_PATTERN.test(oid)) {
+    throw new ContextValidationError(
+      `requesterOid must look like "oid:onoal:{type}:{id}", matching ${OID_PATTERN.source} (docs/FORMAT.md §4a), got ${JSON.stringify(oid)}`,
+    );
   }
   const ts: unknown = ctx.timestamp;
   if (ts !== undefined) {
     if (typeof ts !== "number" || !Number.isSafeInteger(ts)) {
       throw new ContextValidationError(`timestamp must be an integer (ms since the epoch), got ${describe(ts)}`);
     }
-    if (ts > Date.now() + MAX_FUTURE_MS) {
-      throw new ContextValidationError(`timestamp ${ts} lies more than 5 minutes in the future`);
+    if (ts > Date.now() + MAX_FUTURE_SKEW_MS) {
+      throw new ContextValidationError(`timestamp ${ts} lies more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`);
     }
   }
   if (ctx.metadata !== undefined && !isPlainObject(ctx.metadata)) {

@@ -3,28 +3,13 @@
  *
  * Every failure is a {@link NucleusError} with a stable string `code` and JSON-safe `details`. Each code
  * has its own subclass, so both `err.code === "LEDGER_LOCKED"` and `err instanceof LedgerLockedError`
- * work. The code table mirrors `nucleus.ERROR_CODES` in the Python engine; the runtime compares the two
- * when it loads the engine.
+ * work. The codes are the engine's (`nucleus.ERROR_CODES`), generated into generated/engine-rules.ts.
  */
 
+import { ERROR_CODES } from "./generated/engine-rules.js";
 import type { JsonObject } from "./json.js";
 
-/** Every stable error code, in the engine's order. */
-export const ERROR_CODES = [
-  "INVALID_RECORD",
-  "INVALID_CONFIG",
-  "INVALID_CONTEXT",
-  "INVALID_ARGUMENT",
-  "ACCESS_DENIED",
-  "MODULE_REJECTED",
-  "CHAIN_INVALID",
-  "STORAGE_ERROR",
-  "STORAGE_UNSUPPORTED",
-  "LEDGER_LOCKED",
-  "LEDGER_CLOSED",
-  "LEDGER_MISMATCH",
-  "LEDGER_FULL",
-] as const;
+export { ERROR_CODES };
 
 /** A stable error code: what went wrong, independent of the message text. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -146,7 +131,10 @@ export class StorageError extends NucleusError {
   }
 }
 
-/** `STORAGE_UNSUPPORTED`: this storage (or backend) is not available on this platform or not yet. */
+/**
+ * `STORAGE_UNSUPPORTED`: this storage is not available on this platform (SQLite in a browser) or not yet
+ * (PostgreSQL), or this build of the package does not run here (the Node.js build outside Node.js).
+ */
 export class StorageUnsupportedError extends NucleusError {
   /** @param message - what is unsupported and the alternative @param details - JSON-safe facts */
   constructor(message: string, details?: JsonObject) {

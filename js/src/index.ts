@@ -1,5 +1,8 @@
+// The package's entry point; it only re-exports. Its doc comment opens docs/API.md.
+
 /**
- * `@onoal/nucleus`: an embeddable, tamper-evident, append-only ledger. This file only re-exports.
+ * `@onoal/nucleus`: an embeddable, tamper-evident, append-only ledger. Open one with {@link createLedger}
+ * (or {@link ledgerBuilder}); what it resolves to is a {@link Ledger}.
  *
  * @example
  * import { createLedger, sqliteStorage } from "@onoal/nucleus";

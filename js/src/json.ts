@@ -6,12 +6,15 @@
  * values are checked here, before they cross into the engine, and refused with the path of the bad value.
  */
 
+import { MAX_PARSE_DEPTH } from "./generated/engine-rules.js";
+
 /** A JSON primitive. */
 export type JsonPrimitive = string | number | boolean | null;
 /** Any JSON value. */
 export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
 /** A JSON object. */
 export interface JsonObject {
+  /** Any member name; any JSON value. */
   [key: string]: JsonValue;
 }
 
@@ -21,8 +24,11 @@ export interface JsonProblem {
   problem: string;
 }
 
-/** Deepest nesting accepted before the engine is even asked. */
-const MAX_DEPTH = 256;
+/**
+ * Deepest nesting sent to the engine: the bound its own parser applies, since deeper JSON would overflow
+ * Pyodide's stack, which kills the runtime (docs/ARCHITECTURE.md, "What Pyodide changes").
+ */
+const MAX_DEPTH = MAX_PARSE_DEPTH;
 
 /** Describes a value's type for messages: `number 42`, `string "abc"`, `undefined`, `Date`. */
 export function describe(value: unknown): string {

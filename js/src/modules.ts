@@ -15,22 +15,38 @@ const MODULE_KEYS = ["id", "version", "config"];
 const BUILTIN_CONFIG_KEYS = ["stream", "requiredFields"];
 
 /**
- * The built-in `proof` module: records in its stream (`"proofs"` unless `config.stream` says otherwise)
- * need `subject_oid` and `issuer_oid` in their payload; queries can filter on both through `moduleFilters`.
+ * The built-in `proof` module. A record in its stream (`"proofs"` unless `config.stream` says otherwise)
+ * needs an object payload with non-empty string fields `subject_oid` and `issuer_oid` (or those of
+ * `config.requiredFields`), or the append is refused with `MODULE_REJECTED`. Queries filter on those
+ * fields with `moduleFilters: { proof: { … } }`.
  *
- * @param config - module settings, e.g. `{ stream: "attestations" }`
+ * @param config - `{ stream?, requiredFields? }`; the defaults when left out
  * @throws {ConfigError} `INVALID_CONFIG` for a key other than `stream` and `requiredFields`
+ * @example
+ * const ledger = await createLedger({ id: "claims", modules: [proofModule()] });
+ * await ledger.append({
+ *   id: "p-1",
+ *   stream: "proofs",
+ *   payload: { subject_oid: "oid:onoal:human:alice", issuer_oid: "oid:onoal:org:acme" },
+ * });
+ * const { total } = await ledger.query({ moduleFilters: { proof: { issuer_oid: "oid:onoal:org:acme" } } });
  */
 export function proofModule(config: ProofModuleConfig = {}): ModuleConfig {
   return builtin("proof", config);
 }
 
 /**
- * The built-in `asset` module: records in its stream (`"assets"` unless `config.stream` says otherwise)
- * need `owner_oid` in their payload; queries can filter on it through `moduleFilters`.
+ * The built-in `asset` module. A record in its stream (`"assets"` unless `config.stream` says otherwise)
+ * needs an object payload with a non-empty string field `owner_oid` (or those of `config.requiredFields`),
+ * or the append is refused with `MODULE_REJECTED`. Queries filter on those fields with
+ * `moduleFilters: { asset: { … } }`.
  *
- * @param config - module settings, e.g. `{ stream: "inventory" }`
+ * @param config - `{ stream?, requiredFields? }`; the defaults when left out
  * @throws {ConfigError} `INVALID_CONFIG` for a key other than `stream` and `requiredFields`
+ * @example
+ * const ledger = await createLedger({ id: "stock", modules: [assetModule({ stream: "inventory" })] });
+ * await ledger.append({ id: "a-1", stream: "inventory", payload: { owner_oid: "oid:onoal:org:acme", sku: "X1" } });
+ * const owned = await ledger.query({ moduleFilters: { asset: { owner_oid: "oid:onoal:org:acme" } } });
  */
 export function assetModule(config: AssetModuleConfig = {}): ModuleConfig {
   return builtin("asset", config);

@@ -1,20 +1,17 @@
 /**
  * Shape checks at the edge, before anything crosses into the engine: friendly messages for wrong types,
  * and a guarantee that what is sent is exactly what the caller gave (see json.ts). The engine stays the
- * authority on everything else (limits, RFC 8785 ranges, context rules, module rules). Not public.
+ * authority on everything else (RFC 8785 ranges, id and stream lengths, module rules); the few of its
+ * rules checked here too (record members, the size limit) come from it, through generated/engine-rules.ts.
+ * Not public.
  */
 
 import { ArgumentError, ContextError, type NucleusError, ValidationError } from "./errors.js";
+import { MAX_RECORD_BYTES, RECORD_FIELDS } from "./generated/engine-rules.js";
 import { describe, findJsonProblem, jsonSizeAtLeast, isPlainObject, type JsonObject } from "./json.js";
 import { unknownKey } from "./suggest.js";
 
 const RECORD_SHAPE = "{ id: string, stream: string, timestamp?: number, payload: object | array, meta?: object }";
-
-/** The members of a record, as the engine allows them (docs/FORMAT.md §1). */
-const RECORD_FIELDS = ["id", "stream", "timestamp", "payload", "meta"];
-
-/** The engine's limit on a record's canonical form (docs/FORMAT.md §1, `MAX_RECORD_BYTES`). */
-export const MAX_RECORD_BYTES = 1024 * 1024;
 
 /**
  * The keys each options object of the public API accepts: one table, so that every function refuses a

@@ -85,7 +85,7 @@ def module_from_config(spec: Any) -> Module:
     if cls is None:
         raise ConfigError(
             f"unknown module {spec['id']!r}; built-in modules are {', '.join(BUILTIN_MODULES)} "
-            "(custom modules are Python classes, see docs/MODULES.md)"
+            "(custom modules are Python classes, see docs/ENGINE.md, Modules)"
         )
     module = cls(spec.get("config"))
     if spec.get("version") is not None:

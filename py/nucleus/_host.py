@@ -1,5 +1,5 @@
 """Primitives the runtime around the engine may lend the verifier, because the host does them several times
-faster than Python can. Not public. docs/ENGINE.md ("Host primitives") explains where each is installed.
+faster than Python can. Not public. docs/ENGINE.md ("How verification stays fast") explains where each is installed.
 
 Under Node and in the browser the engine runs in Pyodide (CPython compiled to WebAssembly), where SHA-256 and
 JSON parsing cost three to five times what the host's own do (Node's ``crypto``, the JavaScript engine's

@@ -4,7 +4,8 @@
 overflow the wasm stack while parsing, and a parsed value about 3000 levels deep overflows it again when it is
 freed: either way the runtime dies with a fatal error, with no Python exception to catch (on CPython the same
 text raises ``RecursionError``, which is no ``ValueError`` either). So the nesting of outside text is measured
-first, at C speed, and text nested deeper than ``MAX_PARSE_DEPTH`` is refused as not JSON. Not public.
+first, at C speed, and text nested deeper than ``MAX_PARSE_DEPTH`` is refused as not JSON (docs/ARCHITECTURE.md,
+"What Pyodide changes"). Not public.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 # Above what a record may hold (64, _canonical.MAX_DEPTH: that limit is reported with the path where it is
 # exceeded), below CPython's recursion limit (1000) and far below the depths that crash Pyodide. The same
-# bound as the TypeScript package's (js/src/json.ts).
+# bound as the TypeScript package's (js/src/json.ts), which takes it from here (js/src/generated/engine-rules.ts).
 MAX_PARSE_DEPTH = 256
 
 

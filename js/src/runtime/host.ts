@@ -1,6 +1,7 @@
 /**
- * What a platform provides to the runtime. Node.js provides files, locks, mounts and fsync
- * (runtime/node/); a browser build would provide URLs of its assets and memory storage only. Not public.
+ * What a platform provides to the runtime (docs/ARCHITECTURE.md, "Layers"). Node.js provides files,
+ * locks, mounts and fsync (runtime/node/); browsers provide the URLs of their assets and memory storage
+ * only (runtime/browser/). Not public.
  */
 
 import type { PyodideAPI } from "pyodide";
@@ -31,8 +32,6 @@ export interface HostStorage {
   bridge: BridgeStorage;
   /** Releases host resources (the file lock). Safe to call twice. */
   release(): void;
-  /** Host path of the database, for messages. */
-  hostPath: string;
 }
 
 /** The platform services the runtime needs. */

@@ -1,6 +1,9 @@
 /** Access control types. Times are in seconds since the epoch, as in the original API. */
 
-/** Which access control a ledger uses: none, or grants kept by the engine (persisted with SQLite storage). */
+/**
+ * Which access control a ledger uses: `"none"`, or `"inMemory"` (the original API's name): an owner and
+ * grants, kept as entries of the ledger's own chain, so they persist with it whatever the storage.
+ */
 export type AclConfig = "none" | "inMemory";
 
 /** A permission: `subjectOid` may do `action` on `resourceOid`. */
@@ -9,9 +12,13 @@ export interface Grant {
   subjectOid: string;
   /** What they get access to; appends need `write` on `oid:onoal:ledger:<ledger id>`. */
   resourceOid: string;
-  /** The permission, e.g. `"read"`, `"write"`, `"admin"`. */
+  /**
+   * The permission. The engine itself asks for two: `"write"` (append and import) and `"admin"`
+   * (anything, including grant and revoke). Others, e.g. `"read"`, are kept for the application's own
+   * `acl.check`.
+   */
   action: string;
-  /** Who granted it. */
+  /** Who granted it: the owner or an admin, and the requester of the context `acl.grant` was given. */
   grantedBy: string;
   /** When it was granted (seconds). */
   grantedAt: number;

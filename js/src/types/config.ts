@@ -4,29 +4,17 @@ import type { AclConfig } from "./acl.js";
 import type { ModuleConfig } from "./module.js";
 import type { Checkpoint } from "./record.js";
 
-/** Where the engine runs. */
-export type BackendMode = "wasm" | "http";
-
-/** The engine runs in this process (inside Pyodide, i.e. WebAssembly). The default. */
+/**
+ * Where the engine runs: in this process, inside Pyodide (CPython compiled to WebAssembly), the only
+ * choice and the default. Kept for code written against the original API.
+ */
 export interface WasmBackendConfig {
   /** In-process engine. */
   mode: "wasm";
-  /** Accepted for compatibility with the original API and ignored: the engine ships inside this package. */
-  wasmPath?: string;
 }
 
-/** A remote ledger server. Not supported yet: `createLedger` rejects it with `INVALID_CONFIG`. */
-export interface HttpBackendConfig {
-  /** Remote engine. */
-  mode: "http";
-  /** Server URL. */
-  url: string;
-  /** Authentication token. */
-  token?: string;
-}
-
-/** Where the engine runs. */
-export type BackendConfig = WasmBackendConfig | HttpBackendConfig;
+/** Where the engine runs; see {@link WasmBackendConfig}. */
+export type BackendConfig = WasmBackendConfig;
 
 /**
  * How hard a SQLite commit tries to survive a power cut.
@@ -88,7 +76,7 @@ export interface LedgerOptions {
 export interface LedgerConfig {
   /** Ledger id; bound into the storage, so a file of another ledger is refused (`LEDGER_MISMATCH`). */
   id: string;
-  /** Where the engine runs; `{ mode: "wasm" }` when absent. */
+  /** Where the engine runs: `{ mode: "wasm" }`, which is also what leaving it out means. */
   backend?: BackendConfig;
   /** Modules to load, e.g. `[proofModule(), assetModule()]`. */
   modules?: ModuleConfig[];
@@ -96,9 +84,16 @@ export interface LedgerConfig {
   options?: LedgerOptions;
   /** Where entries are kept; in memory when absent. */
   storage?: StorageConfig;
-  /** Access control; `"none"` when absent. With `"inMemory"`, appends need a context with a `write` grant. */
+  /**
+   * Access control; `"none"` when absent. With `"inMemory"`, appends need a context whose requester is the
+   * owner or holds a live `write` (or `admin`) grant on `oid:onoal:ledger:<id>`.
+   */
   acl?: AclConfig;
-  /** With access control on: the OID allowed to grant and revoke. */
+  /**
+   * With access control on: the ledger's owner OID, required when the ledger is created and recorded in
+   * its chain (reopening with another owner is `LEDGER_MISMATCH`). The owner and holders of an `admin`
+   * grant may grant and revoke.
+   */
   owner?: string;
   /** A checkpoint the stored chain must extend; opening fails with `CHAIN_INVALID` otherwise. */
   checkpoint?: Checkpoint;

@@ -3,9 +3,7 @@
 export type { AclConfig, CheckParams, Grant, RevokeParams } from "./acl.js";
 export type {
   BackendConfig,
-  BackendMode,
   Durability,
-  HttpBackendConfig,
   LedgerConfig,
   LedgerOptions,
   MemoryStorageConfig,
@@ -19,7 +17,6 @@ export type { Ledger, LedgerAcl, LedgerModules, VerifyOptions } from "./ledger.j
 export type {
   AssetModuleConfig,
   ModuleConfig,
-  ModuleFactory,
   ModuleMetadata,
   ModuleState,
   ProofModuleConfig,

@@ -1,17 +1,18 @@
 /** Module configuration and lifecycle types. */
 
-/** A module to load into a ledger: built-in ids are `"proof"` and `"asset"`. */
+/**
+ * A module to load into a ledger, as `proofModule()` and `assetModule()` make it. From TypeScript only the
+ * built-in ids `"proof"` and `"asset"` exist (custom modules are Python classes, docs/ENGINE.md); another id
+ * is refused with `INVALID_CONFIG`.
+ */
 export interface ModuleConfig {
-  /** Module id. */
+  /** Module id: `"proof"` or `"asset"`. */
   id: string;
-  /** Module version. */
+  /** Module version, reported by `modules.metadata()`. */
   version: string;
-  /** Module-specific configuration (e.g. `{ stream: "proofs" }`). */
+  /** The module's configuration: a {@link ProofModuleConfig} or an {@link AssetModuleConfig}. */
   config: Record<string, unknown>;
 }
-
-/** Builds a {@link ModuleConfig}. */
-export type ModuleFactory = (config?: Record<string, unknown>) => ModuleConfig;
 
 /**
  * Configuration of the built-in `asset` module (records in its stream need `owner_oid`). Other keys are

@@ -59,8 +59,11 @@ export interface QueryFilters {
   timestampFrom?: number;
   /** Only records with `timestamp <= timestampTo` (ms); works with or without `timestampFrom`. */
   timestampTo?: number;
-  /** Filters understood by loaded modules, e.g. `{ subject_oid: "oid:onoal:human:alice" }`. */
-  moduleFilters?: Record<string, unknown>;
+  /**
+   * Payload conditions, by the id of a loaded module: `{ proof: { subject_oid: "oid:onoal:human:alice" } }`.
+   * A module filters by its required fields only; every condition must hold.
+   */
+  moduleFilters?: Record<string, Record<string, string | number | boolean>>;
   /** Skip this many matches. */
   offset?: number;
   /** Return at most this many matches. */

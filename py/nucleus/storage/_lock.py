@@ -1,8 +1,8 @@
 """The host-level lock of a ledger file: ``<database>.lock``, published atomically, taken over race-free.
 
-Emscripten fakes POSIX locks (DESIGN.md), so Nucleus does not rely on SQLite's. The protocol is specified in
-docs/FORMAT.md §5 and implemented identically by the TypeScript package (js/src/runtime/node/lock.ts), so
-Python and Node processes exclude each other. In short:
+Emscripten fakes POSIX locks (every lock succeeds: docs/ARCHITECTURE.md, "What Node.js changes"), so Nucleus
+does not rely on SQLite's. The protocol is specified in docs/FORMAT.md §5 and implemented identically by the
+TypeScript package (js/src/runtime/node/lock.ts), so Python and Node processes exclude each other. In short:
 
 - A lock (and a takeover claim, below) is published by writing its JSON to a private temp file
   ``<db>.lock.tmp.<pid>.<hex>`` and ``link()``-ing that to the final name: the link fails if the name exists,

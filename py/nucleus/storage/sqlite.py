@@ -1,7 +1,7 @@
 """SQLite storage: one ledger per file, WAL mode, one transaction per append or batch.
 
-On CPython SQLite's own ``synchronous=FULL`` makes each commit durable. Under Emscripten (Pyodide)
-SQLite's syncs never reach the host (DESIGN.md, Node specifics), so this backend syncs itself: after
+On CPython SQLite's own ``synchronous=FULL`` makes each commit durable. Under Emscripten (Pyodide) SQLite's
+syncs never reach the host (docs/ARCHITECTURE.md, "What Node.js changes"), so this backend syncs itself: after
 each commit it calls ``os.fsync`` on the WAL (the TypeScript host routes that to the real disk). On both,
 SQLite does not checkpoint on its own (that would happen inside an append's COMMIT); the backend
 checkpoints after a commit once the WAL passes 4 MiB, in a crash-safe order: PASSIVE, sync the database

@@ -1,6 +1,6 @@
 /**
  * The Node.js {@link Host}: local assets, the fsync hook, the verifier's primitives (SHA-256, JSON), file
- * locks and NODEFS mounts. Not public.
+ * locks and NODEFS mounts; docs/ARCHITECTURE.md ("What Node.js changes") says why each is needed. Not public.
  */
 
 import * as crypto from "node:crypto";

@@ -1,8 +1,8 @@
 /**
  * The host-level lock of a ledger file: `<db>.lock`, holding `{"pid", "hostname", "createdAt", "tool"}` as
- * JSON. Emscripten's own file locks are fake, so this file is what keeps a second writer out. The protocol
- * is specified in docs/FORMAT.md §5 and implemented identically by the Python engine on CPython
- * (py/nucleus/storage/_lock.py), so the two exclude each other. In short:
+ * JSON. Emscripten's own file locks are fake (docs/ARCHITECTURE.md, "What Node.js changes"), so this file is
+ * what keeps a second writer out. The protocol is specified in docs/FORMAT.md §5 and implemented identically
+ * by the Python engine on CPython (py/nucleus/storage/_lock.py), so the two exclude each other. In short:
  *
  * - A lock (and a takeover claim, below) is published by writing its JSON to a private temp file
  *   `<db>.lock.tmp.<pid>.<hex>` and `link()`-ing that to the final name: the link fails if the name exists,

@@ -3,7 +3,8 @@
  * in it, at `/nucleus/host/<n>`, and maps such paths back to the host's for messages. Read-only opens use
  * a second mount of the directory: SQLite keeps one lock table per file it sees in this process, and
  * through another mount the same host file is another file to it (another inode number), so a read-only
- * connection is not refused by the locks of a ledger this process has open for writing. Not public.
+ * connection is not refused by the locks of a ledger this process has open for writing
+ * (docs/ARCHITECTURE.md, "What Node.js changes"). Not public.
  */
 
 import { realpathSync } from "node:fs";

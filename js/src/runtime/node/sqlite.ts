@@ -31,7 +31,6 @@ export function openSqliteOnNode(config: SqliteStorageConfig, pyodide: PyodideAP
     return {
       bridge: { type: "sqlite", path: `${mountPoint}/${basename(hostPath)}`, durability: config.durability ?? "full", lock: false, readOnly: false },
       release: () => lock.release(),
-      hostPath,
     };
   } catch (err) {
     lock.release();
@@ -57,7 +56,6 @@ function openReadOnly(hostPath: string, config: SqliteStorageConfig, pyodide: Py
   return {
     bridge: { type: "sqlite", path: `${mountPoint}/${basename(hostPath)}`, durability: config.durability ?? "full", lock: false, readOnly: true },
     release: () => {},
-    hostPath,
   };
 }
 
