@@ -36,8 +36,6 @@ export interface HostStorage {
 
 /** The platform services the runtime needs. */
 export interface Host {
-  /** Short platform name for messages, e.g. `"Node.js"`. */
-  readonly name: string;
   /** Finds the runtime's files. */
   assets(): Promise<RuntimeAssets>;
   /** Prepares a freshly loaded Pyodide (e.g. installs the fsync hook). */

@@ -32,9 +32,12 @@ export interface LedgerModules {
   getState(id: string): Promise<ModuleState | null>;
 }
 
-/** Access control of a ledger. Grants persist with the ledger's storage. */
+/** Access control of a ledger. Grants and revocations are entries of the ledger's own chain (stream `nucleus.acl`). */
 export interface LedgerAcl {
-  /** Stores a grant; with an owner configured, `context` must be the owner's. Resolves to the stored grant. */
+  /**
+   * Appends a grant to the chain. With access control on, `context.requesterOid` must be the owner or hold a
+   * live `admin` grant, and be the grant's `grantedBy`. Resolves to the stored grant.
+   */
   grant(grant: Grant, context?: RequestContext): Promise<Grant>;
   /** Whether the subject may do the action on the resource now. */
   check(params: CheckParams): Promise<boolean>;
@@ -96,7 +99,7 @@ export interface Ledger extends AsyncDisposable {
   export(): Promise<string>;
   /**
    * Adds the entries of an export that this ledger lacks. The export must verify whole and extend this
-   * ledger's chain; nothing is written otherwise. With ACL on, `context` needs a `write` grant.
+   * ledger's chain; nothing is written otherwise. With ACL on, `context` must be the owner's or hold a `write` or `admin` grant.
    */
   importEntries(data: string, context?: RequestContext): Promise<ImportResult>;
   /** Operation counters; needs `options.enableMetrics` (else `INVALID_CONFIG`). */

@@ -20,7 +20,6 @@ export function sqliteUnsupported(config: Pick<SqliteStorageConfig, "path">): St
 
 /** Platform services in a browser (page or worker). */
 export const browserHost: Host = {
-  name: "browser",
   assets: browserAssets,
   // The JSON check only: a browser's SHA-256 (WebCrypto) is asynchronous, and the engine's calls are not.
   prepare: (pyodide) => lendPrimitives(pyodide),

@@ -20,7 +20,6 @@ const sha256: Sha256 =
 
 /** Platform services under Node.js. */
 export const nodeHost: Host = {
-  name: "Node.js",
   assets: nodeAssets,
   prepare(pyodide: PyodideAPI): void {
     installFsyncHook(pyodide);
