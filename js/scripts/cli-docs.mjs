@@ -1,30 +1,39 @@
 /**
- * Writes docs/CLI.md from the real `--help` output of the built CLI (dist/cli.js), so the reference
- * cannot drift: test/cli.test.mjs fails when a command's help is missing from the file or differs.
+ * Writes docs/CLI.md from the real `--help` output of the command (`python -m nucleus` from this checkout's py/:
+ * the npm bin prints the same texts, taken from the engine at build time), so the reference cannot drift:
+ * test/cli.test.mjs, test/cli-table.test.mjs and tests_py/test_cli.py fail when a help text is missing from the
+ * file or differs.
  *
- *   npm run build && node scripts/cli-docs.mjs
+ *   node scripts/cli-docs.mjs        (Python: $PYTHON, else python3)
  */
 
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pythonExecutable } from "./lib/wheel.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(root, "dist", "cli.js");
+const env = { ...process.env, PYTHONPATH: join(root, "..", "py"), PYTHONDONTWRITEBYTECODE: "1" };
 const help = (...args) => {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`nucleus ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  const r = spawnSync(pythonExecutable(), ["-m", "nucleus", ...args], { encoding: "utf8", env });
+  if (r.status !== 0) throw new Error(`nucleus ${args.join(" ")} exited ${r.status}: ${r.error ?? r.stderr}`);
   return r.stdout;
 };
 const commands = ["verify", "info", "export", "import", "query", "append", "upgrade"];
 
 const text = `# The \`nucleus\` command
 
-Installed with the npm package as \`nucleus\` (\`npx nucleus …\` in a project that depends on
-\`@onoal/nucleus\`). It works on a ledger's SQLite file; the engine is the same one the library runs.
-This page is generated from the real \`--help\` output by \`js/scripts/cli-docs.mjs\`; a test keeps it
-in step.
+One command for both packages, working on a ledger's SQLite file with the same engine the libraries run:
+
+- **npm**: installed with \`@onoal/nucleus\` as \`nucleus\` (\`npx nucleus …\` in a project that depends on it).
+- **Python**: \`python -m nucleus …\`, or the \`nucleus\` script that \`pip install\` puts on the path (the same
+  name as the npm bin's: whichever of the two a shell finds, it behaves the same).
+
+Both print the same output and exit with the same statuses: the commands are written once, in the engine
+(\`py/nucleus/cli/\`); the npm bin starts the engine in Pyodide and lends it the host's files, lock and
+terminal. One test table (\`tests_py/cli_table.json\`) runs against both. This page is generated from the real
+\`--help\` output by \`js/scripts/cli-docs.mjs\`; the tests keep it in step.
 
 - **Exit status**: \`0\` success; \`1\` the ledger does not verify (\`CHAIN_INVALID\`: the report names
   the first bad sequence number and what broke there); \`2\` a usage error (unknown command or option,
@@ -36,20 +45,20 @@ in step.
   (\`code\` is one of the library's error codes, or \`USAGE\`, \`NOT_FOUND\`, \`IS_A_DIRECTORY\`,
   \`NOT_A_FILE\`, \`NOT_A_LEDGER\`, \`EXISTS\`). \`export\` always writes JSON Lines.
 - **Read-only commands**: \`verify\`, \`info\`, \`export\` and \`query\` open the file read-only (the
-  library's \`sqliteStorage(path, { readOnly: true })\`): no lock is taken and no file is created or
-  changed (no \`-wal\`, \`-shm\` or \`.lock\`), so they work on read-only media and while another
-  process has the ledger open (\`info\` reports who holds its lock). What such a reading cannot promise
-  is printed on stderr as \`note: …\` lines and, with \`--json\`, listed under \`"caveats"\`: another
-  process may append meanwhile (the result is for the entries present when the file was read), and
-  should that process checkpoint the file's write-ahead log meanwhile, the reading starts again
-  (up to three times) rather than mix two states. \`export\` and \`query\` verify the whole chain
-  first, as opening a ledger does.
+  library's \`sqliteStorage(path, { readOnly: true })\`, in Python \`SqliteStorage(path, read_only=True)\`):
+  no lock is taken and no file is created or changed (no \`-wal\`, \`-shm\` or \`.lock\`), so they work on
+  read-only media and while another process has the ledger open (\`info\` reports who holds its lock).
+  What such a reading cannot promise is printed on stderr as \`note: …\` lines and, with \`--json\`,
+  listed under \`"caveats"\`: another process may append meanwhile (the result is for the entries
+  present when the file was read), and should that process checkpoint the file's write-ahead log
+  meanwhile, the reading starts again (up to three times) rather than mix two states. \`export\` and
+  \`query\` verify the whole chain first, as opening a ledger does.
 - **Commands that write**: \`import\` and \`append\` take the file's lock (\`<db>.lock\`, the same one
   the library takes), so they fail at once with \`LEDGER_LOCKED\` while another process has the ledger
   open, and commit durably before they exit. \`upgrade\` only reads the old file and holds the new
   file's lock while it writes it.
-- **Progress**: on a terminal, \`verify\` shows a spinner while the engine starts and then a bar that
-  moves every 10,000 entries (\`--progress\` forces it, \`--no-progress\` hides it).
+- **Progress**: on a terminal, \`verify\` shows a bar that moves every 10,000 entries, after a spinner while
+  the engine starts under Node.js (\`--progress\` forces them, \`--no-progress\` hides them).
 
 ## nucleus --help
 

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fingerprint, mapLimit, runCli } from "./helpers/cli.mjs";
@@ -37,43 +37,12 @@ const FILES = {
 
 const append = (db, ...extra) => ["append", db, "--ledger", "kept", "--stream", "s", "--id", "x", ...extra];
 
-/** [label, argv, exit status]. Every command line here must be refused. */
-const CASES = [
-  ["append: payload is not JSON", append("new.db", "--payload", "{bad"), 2],
-  ["append: payload is a string", append("new.db", "--payload", '"text"'), 2],
-  ["append: payload is a string, in a new directory", append("sub/dir/new.db", "--payload", '"text"'), 2],
-  ["append: an integer past 2^53 (the engine's rule)", append("new.db", "--payload", '{"n":9007199254740993}'), 2],
-  ["append: an id past 256 characters (the engine's rule)", ["append", "new.db", "--ledger", "kept", "--stream", "s", "--id", "i".repeat(300), "--payload", "{}"], 2],
-  ["append: meta is an array", append("new.db", "--payload", "{}", "--meta", "[1]"), 2],
-  ["append: a malformed ledger id", ["append", "sub/new.db", "--ledger", "not an id!", "--stream", "s", "--id", "x", "--payload", "{}"], 2],
-  ["append: an unknown option", append("new.db", "--payload", "{}", "--colour", "red"), 2],
-  ["append: --stream missing", ["append", "new.db", "--ledger", "kept", "--id", "x", "--payload", "{}"], 2],
-  ["append: no --ledger for a new file", ["append", "new.db", "--stream", "s", "--id", "x", "--payload", "{}"], 2],
-  ["append: a bad record to an existing ledger", ["append", "kept.db", "--stream", "s", "--id", "x", "--payload", '"text"'], 2],
-  ["append: a record that the existing ledger refuses (time going back)", ["append", "kept.db", "--stream", "s", "--id", "x", "--payload", "{}", "--timestamp", "1000"], 2],
-  ["import: garbage into a new file", ["import", "garbage.jsonl", "new.db", "--id", "kept"], 2],
-  ["import: garbage into a new directory", ["import", "garbage.jsonl", "sub/new.db", "--id", "kept"], 2],
-  ["import: no header into a new file", ["import", "no-header.jsonl", "new.db"], 2],
-  ["import: a tampered export into a new file", ["import", "tampered.jsonl", "sub/new.db"], 1],
-  ["import: another ledger's id into a new file", ["import", "good.jsonl", "new.db", "--id", "other"], 2],
-  ["import: a malformed --id into a new file", ["import", "good.jsonl", "sub/new.db", "--id", "not an id!"], 2],
-  ["import: a missing export", ["import", "missing.jsonl", "new.db"], 2],
-  ["import: a tampered export into an existing ledger", ["import", "tampered.jsonl", "kept.db"], 1],
-  ...["query", "verify", "info", "export"].flatMap((cmd) => [
-    [`${cmd}: a missing file`, [cmd, "missing.db"], 2],
-    [`${cmd}: a file in a missing directory`, [cmd, "sub/missing.db"], 2],
-  ]),
-  ["export --out: a missing file", ["export", "missing.db", "--out", "out.jsonl"], 2],
-  ["upgrade: the target exists", ["upgrade", "v1.db", "kept.db", "--ledger", "compat-v1"], 2],
-  ["upgrade: the target is the source", ["upgrade", "v1.db", "v1.db", "--ledger", "compat-v1"], 2],
-  ["upgrade: a missing source", ["upgrade", "missing.db", "new.db", "--ledger", "compat-v1"], 2],
-  ["upgrade: a source that is not a ledger", ["upgrade", "good.jsonl", "new.db", "--ledger", "compat-v1"], 2],
-  ["upgrade: a source in format 2 already", ["upgrade", "kept.db", "new.db", "--ledger", "kept"], 2],
-  ["upgrade: another ledger's id", ["upgrade", "v1.db", "new.db", "--ledger", "other"], 2],
-  ["upgrade: a malformed id", ["upgrade", "v1.db", "new.db", "--ledger", "not an id!"], 2],
-  ["upgrade: no --ledger", ["upgrade", "v1.db", "new.db"], 2],
-  ["upgrade: a target in a missing directory", ["upgrade", "v1.db", "sub/new.db", "--ledger", "compat-v1"], 2],
-];
+/**
+ * [label, argv, exit status]. Every command line here must be refused. The cases are the CLI test table's
+ * (tests_py/cli_table.json, "refusals"), which tests_py/test_cli.py runs against `python -m nucleus` as well.
+ */
+const TABLE = JSON.parse(readFileSync(new URL("../../tests_py/cli_table.json", import.meta.url), "utf8"));
+const CASES = TABLE.refusals.cases.map((c) => [c.name, c.argv, c.exit]);
 
 test("every refused command leaves its directory exactly as it was", async () => {
   const results = await mapLimit(CASES, 4, async ([label, args, status], n) => {

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
+import { pythonExecutable } from "./wheel.mjs";
 
 /**
  * @param {string} root - the js/ folder
@@ -36,7 +37,10 @@ export async function bundle(root, version) {
     banner: { js: '"use strict";\nconst __nucleus_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     define: { ...common.define, "import.meta.url": "__nucleus_import_meta_url" },
   });
-  await esbuild.build({ ...common, entryPoints: ["src/cli.ts"], format: "esm", outfile: "dist/cli.js" });
+  // The `nucleus` bin answers --help and --version without starting the engine, from the engine's own texts.
+  const answers = JSON.stringify(cliAnswers(join(root, "..", "py")));
+  const cliDefine = { ...common.define, __NUCLEUS_CLI_ANSWERS__: answers };
+  await esbuild.build({ ...common, define: cliDefine, entryPoints: ["src/cli.ts"], format: "esm", outfile: "dist/cli.js" });
 
   const require = createRequire(import.meta.url);
   const tsc = join(require.resolve("typescript/package.json"), "..", "bin", "tsc");
@@ -47,4 +51,16 @@ export async function bundle(root, version) {
   }
   mkdirSync(cjsTypes, { recursive: true });
   writeFileSync(join(cjsTypes, "package.json"), '{ "type": "commonjs" }\n');
+}
+
+/**
+ * `nucleus.cli.quick_answers()` of the engine in `pyDir`: what the command prints for help and version lines.
+ * @param {string} pyDir - the folder holding the `nucleus` package
+ */
+function cliAnswers(pyDir) {
+  const code = "import json, nucleus.cli as c; print(json.dumps(c.quick_answers()))";
+  const env = { ...process.env, PYTHONPATH: pyDir, PYTHONDONTWRITEBYTECODE: "1" };
+  const result = spawnSync(pythonExecutable(), ["-c", code], { encoding: "utf8", env });
+  if (result.status !== 0) throw new Error(`reading the CLI's help texts from the engine failed:\n${result.stdout}${result.stderr}`);
+  return JSON.parse(result.stdout);
 }
