@@ -5,13 +5,20 @@
  * exercise exactly what users install.
  *
  *   npm test                       build first when dist/ (or its engine assets) is missing
+ *   npm test -- test/cli.test.mjs  only these test files
  *   NUCLEUS_TARBALL=x.tgz npm test test an existing tarball
+ *   NUCLEUS_TEST_NODES=a:b npm test run the suite once with each of these Node binaries, in turn (default: the
+ *                                  Node running this script). scripts/test.sh passes the machine's Node and
+ *                                  tools/node24's. The package is built and packed once; each run gets its own
+ *                                  fresh install and a PATH whose first directory holds only its `node`, so the
+ *                                  `nucleus` bin (`#!/usr/bin/env node`) and every child process run on it too.
+ *                                  Each run prints node's own summary; the exit status is non-zero when any fails.
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,8 +30,32 @@ function run(cmd, args, cwd) {
   return r.stdout;
 }
 
+/** The Node binaries to run the suite with. */
+const nodes = (process.env.NUCLEUS_TEST_NODES ?? "").split(delimiter).filter(Boolean);
+if (!nodes.length) nodes.push(process.execPath);
+
+/** `node` resolved to its real path, or undefined when it is not an executable file. */
+function realNode(node) {
+  try {
+    accessSync(node, constants.X_OK);
+    return realpathSync(node);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fresh project in `dir` with the tarball installed, as a user would install it. */
+function installConsumer(tarball, dir) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  writeFileSync(join(dir, "esm.mjs"), 'export * from "@onoal/nucleus";\n');
+  writeFileSync(join(dir, "cjs.cjs"), 'module.exports = require("@onoal/nucleus");\n');
+  console.log(`[test] installing ${tarball} into ${dir}`);
+  run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], dir);
+}
+
 const work = mkdtempSync(join(tmpdir(), "nucleus-js-test-"));
-let status = 1;
+const results = [];
 try {
   let tarball = process.env.NUCLEUS_TARBALL && resolve(process.env.NUCLEUS_TARBALL);
   if (!tarball) {
@@ -35,24 +66,46 @@ try {
     run(npm, ["pack", "--silent", "--pack-destination", work], root);
     tarball = join(work, readdirSync(work).find((f) => f.endsWith(".tgz")));
   }
-  const consumer = join(work, "consumer");
-  run("mkdir", ["-p", consumer], work);
-  writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-  writeFileSync(join(consumer, "esm.mjs"), 'export * from "@onoal/nucleus";\n');
-  writeFileSync(join(consumer, "cjs.cjs"), 'module.exports = require("@onoal/nucleus");\n');
-  console.log(`[test] installing ${tarball} into ${consumer}`);
-  run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], consumer);
+  const args = process.argv.slice(2);
+  const files = args.length ? args : readdirSync(join(root, "test")).filter((f) => f.endsWith(".test.mjs")).map((f) => join("test", f));
 
-  const files = readdirSync(join(root, "test")).filter((f) => f.endsWith(".test.mjs")).map((f) => join("test", f));
-  const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", ...files], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, NUCLEUS_CONSUMER_DIR: consumer },
-  });
-  status = r.status ?? 1;
+  for (const [i, listed] of nodes.entries()) {
+    const node = realNode(listed);
+    if (!node) {
+      console.error(`[test] ${listed}: not an executable Node binary (NUCLEUS_TEST_NODES)`);
+      results.push({ label: listed, status: 1, seconds: 0 });
+      continue;
+    }
+    const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout?.trim() || "(version unknown)";
+    const label = `Node ${version} (${node})`;
+    const started = performance.now();
+    let status = 1;
+    try {
+      const consumer = join(work, `consumer-${i + 1}`);
+      installConsumer(tarball, consumer);
+      // A directory holding only `node`, first on PATH: whatever runs `node` by name runs this one.
+      const bin = join(work, `bin-${i + 1}`);
+      mkdirSync(bin);
+      symlinkSync(node, join(bin, "node"));
+      console.log(`[test] node --test on ${label}`);
+      const r = spawnSync(node, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...files], {
+        cwd: root,
+        stdio: "inherit",
+        env: { ...process.env, NUCLEUS_CONSUMER_DIR: consumer, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` },
+      });
+      status = r.status ?? 1;
+    } catch (err) {
+      console.error(`[test] ${err.message}`);
+    }
+    results.push({ label, status, seconds: (performance.now() - started) / 1000 });
+  }
 } catch (err) {
   console.error(`[test] ${err.message}`);
+  results.push({ label: "setup", status: 1, seconds: 0 });
 } finally {
   if (!process.env.NUCLEUS_KEEP_TEST_DIR) rmSync(work, { recursive: true, force: true });
-  process.exitCode = status;
+  for (const { label, status, seconds } of results) {
+    console.log(`[test] ${label}: ${status === 0 ? "passed" : `FAILED (exit ${status})`} in ${seconds.toFixed(0)} s`);
+  }
+  process.exitCode = results.length && results.every((r) => r.status === 0) ? 0 : 1;
 }

@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fingerprint, runCli } from "./helpers/cli.mjs";
@@ -33,6 +34,13 @@ function copyOf(file) {
 
 const T = Date.UTC(2025, 0, 1);
 const rec = (i) => ({ id: `r${i}`, stream: i % 2 ? "odd" : "even", timestamp: T + i * 1000, payload: { i, word: `w${i}` } });
+
+test("the `node` that runs the bin (#!/usr/bin/env node) is the Node running these tests", () => {
+  // scripts/test.mjs runs this suite on several Node versions; PATH must lead the bin to the same one.
+  const r = spawnSync("node", ["-p", "process.execPath"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(realpathSync(r.stdout.trim()), realpathSync(process.execPath));
+});
 
 // Fixtures: a good ledger of 25 entries, a copy with one byte of entry 7 changed, a non-ledger, a directory.
 const dir = tempDir();
