@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,28 @@ def ledger(make_storage):
     """An open, empty ledger ``test`` on each backend, closed after the test."""
     with nucleus.Ledger.open("test", make_storage()) as lg:
         yield lg
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster for the whole session (tests_py/pg_cluster.py): started on first use, stopped
+    and deleted at the end, also when tests fail. Tests that use it are ``host_only``."""
+    import pg_cluster
+
+    cluster = pg_cluster.start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def pg_schema(postgres) -> str:
+    """A schema of its own for one test (PostgresStorage creates it on first open); dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    yield name
+    if postgres.running:
+        postgres.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

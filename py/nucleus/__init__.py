@@ -38,7 +38,7 @@ from ._options import LedgerOptions
 from ._query import QueryResult
 from ._records import MAX_ID_LENGTH, MAX_RECORD_BYTES, MAX_STREAM_LENGTH
 from ._upgrade import upgrade_file
-from .storage import MemoryStorage, SqliteStorage, Storage
+from .storage import MemoryStorage, PostgresStorage, SqliteStorage, Storage
 
 __version__ = "0.1.0"
 
@@ -71,6 +71,7 @@ __all__ = [
     "ModuleRejected",
     "ModuleState",
     "NucleusError",
+    "PostgresStorage",
     "ProofModule",
     "QueryResult",
     "RequestContext",

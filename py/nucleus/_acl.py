@@ -163,8 +163,10 @@ def owner_record(owner: str, timestamp: int) -> dict[str, Any]:
     return {"id": "owner", "stream": ACL_STREAM, "timestamp": timestamp, "payload": {"owner": owner}}
 
 
-# Appends an access-control record to the chain (through the ledger's one write path); returns nothing.
-WriteRecord = Callable[[dict[str, Any]], None]
+# Appends an access-control record to the chain (through the ledger's one write path), unless the second argument,
+# asked again when the entry is chained (after taking in other writers' entries, on shared storage), says it is no
+# longer wanted; whether it was written.
+WriteRecord = Callable[[dict[str, Any], Callable[[], bool]], bool]
 # The timestamp (ms) an access-control entry carries: the last entry's, so that these entries never move the
 # floor under the application's own timestamps (the real time of a grant is its grantedAt).
 NextTimestamp = Callable[[], int]
@@ -243,7 +245,7 @@ class AccessControl:
         stored = _checked_grant({**grant, "grantedBy": actor, "grantedAt": grant.get("grantedAt", int(time.time()))})
         at = self._stamp()
         self._require_admin(actor, "grant", at)
-        self._write({"id": "grant", "stream": ACL_STREAM, "timestamp": at, "payload": {"grant": stored}})
+        self._write({"id": "grant", "stream": ACL_STREAM, "timestamp": at, "payload": {"grant": stored}}, lambda: True)
         return stored
 
     def revoke(self, subject: Any, resource: Any, action: Any, context: RequestContext | dict[str, Any] | None) -> bool:
@@ -260,8 +262,11 @@ class AccessControl:
         if key not in self._state.grants:
             return False
         payload = {"subjectOid": key[0], "resourceOid": key[1], "action": key[2], "revokedBy": context.requester_oid}
-        self._write({"id": "revoke", "stream": ACL_STREAM, "timestamp": at, "payload": payload})
-        return True
+        # Another writer may revoke it first (shared storage): then there is nothing left to revoke.
+        return self._write(
+            {"id": "revoke", "stream": ACL_STREAM, "timestamp": at, "payload": payload},
+            lambda: key in self._state.grants,
+        )
 
     def list_grants(self, subject: Any) -> list[dict[str, Any]]:
         """The live grants ``subject`` holds, by resource and action."""

@@ -4,6 +4,12 @@ Append pipeline (single and batch): context and access → validation → module
 entries (seq, prev hash, hash) → one atomic storage write → module ``after_append`` → new tip. A
 failure before the write changes nothing anywhere. The ledger keeps the tip and the access-control state
 (rebuilt from the chain's ``nucleus.acl`` entries) in memory; reads serve only seqs below the verified tip.
+
+On shared storage (``storage.shared``: PostgreSQL, where other processes append to the same ledger) the tip in
+memory is only where this ledger last looked. Reads first take in what others committed since (``_sync``), and an
+append chains its entries inside the storage's write transaction (``SharedStorage.append_after``), after taking in,
+under the ledger's lock, whatever others committed after the tip: their rows are verified as at open, and the
+prepared records are chained after them (``_write``), engine-stamped timestamps moved up to the new last one.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, cast
 
 from ._acl import ACL_MODES, ACL_STREAM, AccessControl, AclState, owner_record
 from ._builtin_modules import module_from_config
@@ -20,6 +26,7 @@ from ._checkpoint import Checkpoint
 from ._context import RequestContext, check_oid, parse_context
 from ._entry import Entry
 from ._errors import (
+    AccessDenied,
     ArgumentError,
     ChainIntegrityError,
     ConfigError,
@@ -35,9 +42,10 @@ from ._hashing import FORMAT_VERSION, chain_hashes, entry_template
 from ._modules import Module, ModuleRegistry
 from ._options import LedgerOptions, check_ledger_id
 from ._query import RESERVED_PREFIX, QueryResult, parse_query
-from ._records import prepare_record
-from ._verify import EMPTY_TIP, ChainWalk, Tip, check_checkpoint, verify_stored
-from .storage._protocol import Storage
+from ._records import PreparedRecord, prepare_record
+from ._stored import StoredRow
+from ._verify import EMPTY_TIP, ChainWalk, Tip, check_checkpoint, check_head, verify_stored
+from .storage._protocol import Head, SharedStorage, Storage
 from .storage.memory import MemoryStorage
 
 # A read-only open whose verification another process's checkpoint interrupted starts again, this often in all.
@@ -46,6 +54,21 @@ _OPEN_ATTEMPTS = 3
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000  # time.time() * 1000 can round to the previous millisecond
+
+
+def _too_early(timestamp: int, floor: int) -> ValidationError:
+    return ValidationError(
+        f"record.timestamp {timestamp} is earlier than the ledger's last timestamp {floor}; timestamps may not go back",
+        details={"field": "timestamp", "floor": floor},
+    )
+
+
+def _at_index(err: NucleusError, index: int) -> NucleusError:
+    """``err`` about ``records[index]`` of a batch."""
+    err.message = f"records[{index}]: {err.message}"
+    err.args = (err.message,)
+    err.details["index"] = index
+    return err
 
 
 def _changed(err: StorageError) -> bool:
@@ -67,6 +90,8 @@ class Ledger:
     ):
         self.id = ledger_id
         self._storage = storage
+        # Other processes append to this ledger too: catch up before reads and inside every append.
+        self._shared = bool(getattr(storage, "shared", False))
         self.modules = modules
         self.options = options
         self.format_version = format_version
@@ -140,11 +165,23 @@ class Ledger:
         timestamp, so that two new ledgers with the same id and owner start with the same entry)."""
         if owner is None:
             return
-        current = self._acl_state.owner
-        if current is None:
+        if self._acl_state.owner is None:
             self._require_writable()
-            self._write_records([owner_record(owner, self._tip.timestamp)])
-        elif current != owner:
+
+            def records() -> list[dict[str, Any]]:
+                # Called again after a catch-up on shared storage: another process may have made the owner meanwhile.
+                current = self._acl_state.owner
+                if current is None:
+                    return [owner_record(owner, self._tip.timestamp)]
+                self._check_owner(current, owner)
+                return []
+
+            self._write_system(records)
+        else:
+            self._check_owner(self._acl_state.owner, owner)
+
+    def _check_owner(self, current: str, owner: str) -> None:
+        if current != owner:
             raise LedgerMismatch(
                 f"ledger {self.id!r} is owned by {current}, not {owner}",
                 details={"reason": "other_owner", "found": current},
@@ -158,12 +195,14 @@ class Ledger:
 
     def __len__(self) -> int:
         self._require_open()
+        self._sync()
         return self._tip.size
 
     @property
     def latest_hash(self) -> str | None:
         """The hash of the last entry, or None when empty."""
         self._require_open()
+        self._sync()
         return self._tip.hash
 
     def has_storage(self) -> bool:
@@ -216,18 +255,22 @@ class Ledger:
             raise ValidationError(f"append_batch needs a list of records, got {type(records).__name__}")
         return self._append(list(records), context, batch=True)
 
-    def _prepare(self, records: list[Any], ctx: RequestContext | None, batch: bool, json_decoded: bool) -> list[Any]:
+    def _prepare(
+        self, records: list[Any], ctx: RequestContext | None, batch: bool, json_decoded: bool
+    ) -> tuple[list[PreparedRecord], list[bool]]:
+        """The records validated, enriched by the modules and canonicalized, and for each whether the engine stamped
+        its timestamp (which a catch-up on shared storage may move up; a caller's own timestamp never moves)."""
         prepared = []
+        stamped = []
         floor = self._tip.timestamp
         now = _now_ms()
         strict = self.options.strict_validation
         seen_ids: set[str] = set()
         has_modules = bool(self.modules.list())
         for index, record in enumerate(records):
+            stamp = max(now, floor)
             try:
-                p = prepare_record(
-                    record, default_timestamp=max(now, floor), require_timestamp=strict, json_decoded=json_decoded
-                )
+                p = prepare_record(record, default_timestamp=stamp, require_timestamp=strict, json_decoded=json_decoded)
                 enriched = self.modules.before_append(p.fields, ctx) if has_modules else None
                 if enriched is not None:
                     p = prepare_record(enriched, default_timestamp=p.timestamp, require_timestamp=True)
@@ -238,40 +281,72 @@ class Ledger:
                         details={"field": "stream"},
                     )
                 if p.timestamp < floor:
-                    raise ValidationError(
-                        f"record.timestamp {p.timestamp} is earlier than the ledger's last timestamp {floor}; "
-                        "timestamps may not go back",
-                        details={"field": "timestamp", "floor": floor},
-                    )
+                    raise _too_early(p.timestamp, floor)
                 if self.options.unique_ids and (p.id in seen_ids or self._storage.latest_by_id(p.id, self._tip.size)):
                     raise ValidationError(
                         f"record id {p.id!r} exists already (uniqueIds is on)", details={"field": "id"}
                     )
             except NucleusError as err:
                 if batch:
-                    err.message = f"records[{index}]: {err.message}"
-                    err.args = (err.message,)
-                    err.details["index"] = index
+                    _at_index(err, index)
                 raise
             seen_ids.add(p.id)
             floor = p.timestamp
             prepared.append(p)
-        return prepared
+            # The engine chose this timestamp (no module set another): it may move up, should another writer's come.
+            stamped.append(record.get("timestamp") is None and p.timestamp == stamp)
+        return prepared, stamped
 
     def _append(self, records: list[Any], context: Any, batch: bool, json_decoded: bool = False) -> list[str]:
         self._require_open()
         self._require_writable()
         ctx = parse_context(context)
+        self._sync()
         self.acl.require_write(ctx)
         if not records:
             return []
         self._check_room(len(records))
-        prepared = self._prepare(records, ctx, batch, json_decoded)
-        entries = self._entries_for(prepared)
-        self._write(entries)
+        prepared, stamped = self._prepare(records, ctx, batch, json_decoded)
+        checked_at = self._tip
+
+        def chain() -> list[Entry]:
+            if self._tip != checked_at:
+                # Another writer appended after the checks above: what depends on the chain is checked again.
+                self.acl.require_write(ctx)
+                self._check_room(len(prepared))
+                self._check_ids_again(prepared, batch)
+            return self._entries_for(self._restamp(prepared, stamped, batch))
+
+        entries = self._write(chain)
         self._metrics["batches" if batch else "appends"] += 1
         self.modules.after_append(entries)
         return [e.hash for e in entries]
+
+    def _restamp(self, prepared: list[PreparedRecord], stamped: list[bool], batch: bool) -> list[PreparedRecord]:
+        """The records with every engine-stamped timestamp below the tip's moved up to it, so that timestamps stay
+        non-decreasing whoever appended last; a caller's own timestamp below it is refused, as always. A no-op
+        unless the tip moved since ``_prepare`` (another writer on shared storage)."""
+        floor = self._tip.timestamp
+        if not prepared or prepared[0].timestamp >= floor:
+            return prepared  # _prepare kept them non-decreasing
+        out = []
+        for index, (p, auto) in enumerate(zip(prepared, stamped, strict=True)):
+            if p.timestamp < floor:
+                if not auto:
+                    err = _too_early(p.timestamp, floor)
+                    raise _at_index(err, index) if batch else err
+                p = prepare_record({**p.fields, "timestamp": floor}, default_timestamp=floor, require_timestamp=True)
+            floor = p.timestamp
+            out.append(p)
+        return out
+
+    def _check_ids_again(self, prepared: list[PreparedRecord], batch: bool) -> None:
+        if not self.options.unique_ids:
+            return
+        for index, p in enumerate(prepared):
+            if self._storage.latest_by_id(p.id, self._tip.size):
+                err = ValidationError(f"record id {p.id!r} exists already (uniqueIds is on)", details={"field": "id"})
+                raise _at_index(err, index) if batch else err
 
     def _check_room(self, more: int) -> None:
         limit = self.options.max_entries
@@ -281,7 +356,7 @@ class Ledger:
                 details={"maxEntries": limit},
             )
 
-    def _entries_for(self, prepared: list[Any]) -> list[Entry]:
+    def _entries_for(self, prepared: list[PreparedRecord]) -> list[Entry]:
         """Chain prepared records after the tip."""
         seq, prev = self._tip.size, self._tip.hash
         hashes = chain_hashes(self._template, seq, prev, [p.canonical for p in prepared])
@@ -292,29 +367,83 @@ class Ledger:
         return entries
 
     def _acl_timestamp(self) -> int:
+        # Access control decides on the state the chain holds now: on shared storage, take in other writers' first.
+        self._sync()
         return self._tip.timestamp
 
-    def _append_system(self, record: dict[str, Any]) -> None:
-        """Append one of the engine's own records (access control): checked like any record, no modules."""
+    def _append_system(self, record: dict[str, Any], wanted: Callable[[], bool]) -> bool:
+        """Append one of the engine's own records (access control), checked like any record, no modules, unless
+        ``wanted()`` says otherwise when it is chained; whether it was written. It carries the previous entry's
+        timestamp, which a catch-up on shared storage may have moved."""
         self._require_open()
         self._require_writable()
-        self._write_records([record])
+        return bool(self._write_system(lambda: [{**record, "timestamp": self._tip.timestamp}] if wanted() else []))
 
     def _write_records(self, records: list[dict[str, Any]]) -> None:
-        self._check_room(len(records))
-        prepared = [prepare_record(r, default_timestamp=0, require_timestamp=True) for r in records]
-        self._write(self._entries_for(prepared))
+        """Append records as they are (timestamps included), without modules (``nucleus.upgrade_file``)."""
+        self._write_system(lambda: records)
 
-    def _write(self, entries: list[Entry]) -> None:
+    def _write_system(self, records: Callable[[], list[dict[str, Any]]]) -> list[Entry]:
+        """Append the records ``records()`` makes from the tip as it is when the entries are chained."""
+
+        def chain() -> list[Entry]:
+            made = records()
+            if made:
+                self._check_room(len(made))
+            return self._entries_for([prepare_record(r, default_timestamp=0, require_timestamp=True) for r in made])
+
+        return self._write(chain)
+
+    def _next_state(self, entries: Sequence[Entry]) -> tuple[Tip, AclState]:
+        """The tip and access-control state after ``entries``. The state moves with the chain: a copy takes the new
+        entries first, so that a refused entry (which the chain could never hold) changes nothing."""
         tip = Tip(entries[-1].seq + 1, entries[-1].hash, entries[-1].timestamp)
-        # The access-control state moves with the chain: a copy takes the new entries first, so that a refused
-        # entry (which the chain could never hold) changes nothing.
         state = self._acl_state
         if any(e.stream == ACL_STREAM for e in entries):
             state = state.copy()
             for e in entries:
                 if e.stream == ACL_STREAM:
                     state.apply(e.seq, e.record, self.acl.resource)
+        return tip, state
+
+    def _write(self, chain: Callable[[], list[Entry]]) -> list[Entry]:
+        """Write the entries ``chain()`` builds after the tip (none: nothing is written); the entries written.
+
+        On shared storage ``chain`` runs inside the append transaction, once this ledger has taken in (and verified)
+        what other writers committed after its tip, so it must build from the tip as it is when called."""
+        if not self._shared:
+            entries = chain()
+            if entries:
+                self._store(entries)
+            return entries
+        after: list[tuple[Tip, AclState]] = []
+
+        def build(head: Head, newer: Iterator[StoredRow]) -> list[Entry]:
+            self._catch_up(head, newer)
+            entries = chain()
+            if entries:
+                try:
+                    after[:] = [self._next_state(entries)]
+                except ChainIntegrityError as err:  # an access-control entry the others' entries made impossible
+                    raise AccessDenied(
+                        f"access control changed while this was written (another writer's entries): {err.message}",
+                        details={"reason": "changed_meanwhile"},
+                    ) from None
+            return entries
+
+        storage = cast("SharedStorage", self._storage)
+        try:
+            written = list(storage.append_after(self._tip.size, build))
+        except StorageError as err:
+            if err.details.get("committed") and after:
+                self._set_state(*after[0])
+            raise
+        if written:
+            self._set_state(*after[0])
+        return written
+
+    def _store(self, entries: list[Entry]) -> None:
+        tip, state = self._next_state(entries)
         try:
             self._storage.append(entries)
         except StorageError as err:
@@ -322,6 +451,32 @@ class Ledger:
                 self._set_state(tip, state)
             raise
         self._set_state(tip, state)
+
+    def _sync(self) -> None:
+        """On shared storage, take in what other writers committed since this ledger's tip (one statement when
+        nothing was). Elsewhere nobody else writes: a no-op."""
+        if not self._shared:
+            return
+        head, rows = cast("SharedStorage", self._storage).snapshot(self._tip.size)
+        if head.size == self._tip.size and head.hash == self._tip.hash:
+            return
+        self._catch_up(head, rows)
+
+    def _catch_up(self, head: Head, rows: Iterable[StoredRow]) -> None:
+        """Verify ``rows`` (other writers' entries after the tip, ending at ``head``) as opening does, and make
+        them this ledger's: the tip moves to the head, and their access-control entries apply."""
+        if head.size < self._tip.size:
+            raise ChainIntegrityError(
+                f"the ledger's head says it holds {head.size} entries, but this ledger verified {self._tip.size}: "
+                "entries were removed (truncation or rollback)",
+                seq=head.size,
+                kind="checkpoint",
+            )
+        walk = ChainWalk(self.id, self.format_version, self._acl_state.copy())
+        tip = walk.walk(rows, self._tip)
+        check_head(tip, head)
+        self._tip = tip
+        self._acl_state.adopt(walk.acl)
 
     def _set_state(self, tip: Tip, state: AclState) -> None:
         self._tip = tip
@@ -344,12 +499,16 @@ class Ledger:
     def get_entry(self, entry_hash: str) -> Entry | None:
         """The entry (seq, hash, prev_hash, record) with this hash, or None."""
         self._require_open()
-        return self._storage.get(self._check_key(entry_hash, "hash"), self._tip.size)
+        key = self._check_key(entry_hash, "hash")
+        self._sync()
+        return self._storage.get(key, self._tip.size)
 
     def get_by_id(self, record_id: str) -> dict[str, Any] | None:
         """The latest record with this id, or None."""
         self._require_open()
-        entry = self._storage.latest_by_id(self._check_key(record_id, "id"), self._tip.size)
+        key = self._check_key(record_id, "id")
+        self._sync()
+        entry = self._storage.latest_by_id(key, self._tip.size)
         return None if entry is None else entry.record
 
     def query(self, filters: dict[str, Any] | None = None, **kwargs: Any) -> QueryResult:
@@ -359,9 +518,9 @@ class Ledger:
         self._require_open()
         if filters is not None and kwargs:
             raise ArgumentError("pass filters either as a dict or as keyword arguments, not both")
-        spec = dataclasses.replace(
-            parse_query(filters if filters is not None else kwargs, self.modules), end=self._tip.size
-        )
+        parsed = parse_query(filters if filters is not None else kwargs, self.modules)
+        self._sync()
+        spec = dataclasses.replace(parsed, end=self._tip.size)
         page, total = self._storage.query(spec)
         self._metrics["queries"] += 1
         return QueryResult([e.record for e in page], total, spec.offset + len(page) < total)
@@ -388,6 +547,13 @@ class Ledger:
         if tip == before:
             self._acl_state.adopt(walk.acl)
             return
+        if self._shared and tip.size > before.size:
+            # Other writers appended since: the chain must extend what this ledger verified, and becomes its own.
+            if before.size:
+                check_checkpoint(self._storage.rows(before.size - 1), Checkpoint(before.size, before.hash), tip)
+            self._tip = tip
+            self._acl_state.adopt(walk.acl)
+            return
         if self.read_only and tip.size > before.size:
             # Another process appended since this read-only open: the entries it serves must be a prefix of the file.
             check_checkpoint(self._storage.rows(before.size - 1), Checkpoint(before.size, before.hash), tip)
@@ -410,6 +576,7 @@ class Ledger:
     def checkpoint(self) -> Checkpoint:
         """The current ``{size, hash}``: keep it elsewhere to detect truncation, rollback and forks later."""
         self._require_open()
+        self._sync()
         return Checkpoint(self._tip.size, self._tip.hash)
 
     # -- moving ledgers --------------------------------------------------------------------------------
@@ -417,6 +584,7 @@ class Ledger:
     def export_lines(self) -> Iterator[str]:
         """The export as lines (no newlines), streamed from storage."""
         self._require_open()
+        self._sync()
         return export_lines(self.id, self._tip.size, itertools.islice(self._storage.entries(), self._tip.size))
 
     def export(self) -> str:
@@ -431,20 +599,21 @@ class Ledger:
         self._require_writable()
         self.acl.require_write(parse_context(context))
         entries = parse_export(data, self.id, ChainWalk(self.id, self.format_version))
-        size = self._tip.size
-        if len(entries) < size or (size and entries[size - 1].hash != self._tip.hash):
-            raise LedgerMismatch(
-                f"the export ({len(entries)} entries) does not extend this ledger ({size} entries): "
-                "the two have forked",
-                details={"reason": "fork"},
-            )
-        new = entries[size:]
-        limit = self.options.max_entries
-        if limit is not None and len(entries) > limit:
-            raise LedgerFull(f"importing would grow ledger {self.id!r} past maxEntries {limit}")
-        if new:
-            self._write(new)  # the export verified whole, so its access-control entries replay here too
-        return len(new)
+
+        def chain() -> list[Entry]:
+            size = self._tip.size
+            if len(entries) < size or (size and entries[size - 1].hash != self._tip.hash):
+                raise LedgerMismatch(
+                    f"the export ({len(entries)} entries) does not extend this ledger ({size} entries): "
+                    "the two have forked",
+                    details={"reason": "fork"},
+                )
+            limit = self.options.max_entries
+            if limit is not None and len(entries) > limit:
+                raise LedgerFull(f"importing would grow ledger {self.id!r} past maxEntries {limit}")
+            return entries[size:]  # the export verified whole, so its access-control entries replay here too
+
+        return len(self._write(chain))
 
     # -- misc ------------------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ previous entry's hash), ``hash`` (the stored hash is not the hash of the stored 
 this ledger), ``record`` (the stored bytes are not the canonical form of a valid record), ``derived`` (an index
 column disagrees with its record), ``timestamp`` (earlier than the previous entry's), ``acl`` (an
 access-control entry the chain could not hold, or any entry of another reserved ``nucleus.`` stream). After the
-walk: ``checkpoint`` (a kept checkpoint is not a
-prefix of this chain: truncation, rollback or a fork).
+walk: a shared store's head (``check_head``: ``sequence`` or ``link``), then ``checkpoint`` (a kept checkpoint is
+not a prefix of this chain: truncation, rollback or a fork).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import gt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._acl import ACL_STREAM, AclState, ledger_resource
 from ._checkpoint import Checkpoint
@@ -28,7 +28,7 @@ from ._stored import StoredRow, check_chunk, chunk_passes, stream_column
 from .storage.sqlite import SqliteStorage, read_ledger_file
 
 if TYPE_CHECKING:
-    from .storage._protocol import Storage
+    from .storage._protocol import Head, SharedStorage, Storage
 
 _CHUNK = 1024
 
@@ -176,6 +176,31 @@ def check_checkpoint(storage_rows: Iterator[StoredRow], kept: Checkpoint, tip: T
         )
 
 
+def check_head(end: Tip, head: Head) -> None:
+    """A shared store's head (docs/FORMAT.md §5b) is written in the same transaction as the entries, so the chain,
+    read from the same snapshot, must end exactly there: rows past it were written around the ledger's lock, rows
+    missing before it were deleted (which a chain alone cannot show at its end)."""
+    if end.size < head.size:
+        raise ChainIntegrityError(
+            f"entry {end.size} is missing: the ledger's head says it holds {head.size} entries (rows were deleted)",
+            seq=end.size,
+            kind="sequence",
+        )
+    if end.size > head.size:
+        raise ChainIntegrityError(
+            f"entry {head.size} lies past the ledger's head, which says it holds {head.size} entries "
+            "(a row was written without taking the ledger's lock)",
+            seq=head.size,
+            kind="sequence",
+        )
+    if end.hash != head.hash:
+        raise ChainIntegrityError(
+            f"the ledger's head names {head.hash!r} as the last hash, but entry {end.size - 1} has {end.hash!r}",
+            seq=max(end.size - 1, 0),
+            kind="link",
+        )
+
+
 def verify_stored(
     storage: Storage,
     walk: ChainWalk,
@@ -186,10 +211,17 @@ def verify_stored(
 ) -> tuple[Tip, bool]:
     """Verify the stored entries after ``start`` (at most ``limit`` of them); the tip reached, and whether the
     whole chain is now verified (then a kept checkpoint is checked too). ``ChainIntegrityError`` names the
-    first bad seq, whichever check finds it."""
-    rows = storage.rows(start.size)
+    first bad seq, whichever check finds it. A shared store is read from one snapshot, whose head the chain must
+    end at (``check_head``)."""
+    head = None
+    if getattr(storage, "shared", False):
+        head, rows = cast("SharedStorage", storage).snapshot(start.size)
+    else:
+        rows = storage.rows(start.size)
     end = walk.walk(rows if limit is None else itertools.islice(rows, limit), start)
     done = limit is None or end.size - start.size < limit
+    if done and head is not None:
+        check_head(end, head)
     if done and kept is not None and kept.size:
         check_checkpoint(storage.rows(kept.size - 1), kept, end)
     return end, done

@@ -8,6 +8,11 @@ must reach the same place (the same file), which must be empty (not yet created)
 suite then also checks that ``open(..., create=False)`` refuses a store that does not exist yet and what
 survives a close and reopen. Failures raise ``AssertionError`` naming the broken contract.
 No test framework is needed.
+
+A backend with ``many_ledgers = True`` (``PostgresStorage``) keeps any number of ledgers in that one place: there
+another ledger id opens a ledger of its own, empty and untouched by this one's entries, where a one-ledger store
+must refuse it (``LEDGER_MISMATCH``). A backend with ``shared = True`` (other processes append to the same ledger:
+``nucleus.storage.SharedStorage``) must also keep the contract of ``snapshot`` and ``append_after``.
 """
 
 from __future__ import annotations
@@ -15,27 +20,29 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from ._canonical import canonicalize
 from ._entry import Entry
 from ._errors import NucleusError
 from ._hashing import FORMAT_VERSION, entry_hash
 from ._query import RESERVED_PREFIX, QuerySpec
-from .storage._protocol import LedgerMeta, Storage
+from .storage._protocol import Head, LedgerMeta, SharedStorage, Storage
 
 LEDGER_ID = "conformance"
 OWNER = "oid:onoal:user:conformance-owner"
 ACL = f"{RESERVED_PREFIX}acl"
 
 
-def _chain(records: list[dict[str, Any]], start: int = 0, prev: str | None = None) -> list[Entry]:
+def _chain(
+    records: list[dict[str, Any]], start: int = 0, prev: str | None = None, ledger_id: str = LEDGER_ID
+) -> list[Entry]:
     """Entries with real (format-2) hashes for ``records`` from seq ``start`` after ``prev``."""
     out = []
     for offset, record in enumerate(records):
         canonical = canonicalize(record)
         seq = start + offset
-        h = entry_hash(LEDGER_ID, seq, prev, canonical)
+        h = entry_hash(ledger_id, seq, prev, canonical)
         out.append(Entry(seq, h, prev, record["id"], record["stream"], record["timestamp"], canonical.decode()))
         prev = h
     return out
@@ -182,6 +189,77 @@ def _check_rollback(s: Storage, entries: list[Entry]) -> None:
     assert _snapshot(s) == before, "a batch holding one hash twice left a trace"
 
 
+def _rows_of(entries: list[Entry]) -> list[tuple[Any, ...]]:
+    return [(e.seq, e.hash, e.prev_hash, e.record_id, e.stream, e.timestamp, e.record_json.encode()) for e in entries]
+
+
+def _check_shared(s: SharedStorage, entries: list[Entry]) -> list[Entry]:
+    """``snapshot`` and ``append_after`` (``SharedStorage``); the entries stored afterwards."""
+    n = len(entries)
+    head = Head(n, entries[-1].hash)
+    got_head, rows = s.snapshot(0)
+    assert (got_head, list(rows)) == (head, _rows_of(entries)), "snapshot(0) must give the head and every row"
+    got_head, rows = s.snapshot(n - 2)
+    assert (got_head, list(rows)) == (head, _rows_of(entries[-2:])), "snapshot(start) must start at start"
+    got_head, rows = s.snapshot(n)
+    assert (got_head, list(rows)) == (head, []), "snapshot(size) must give the head and no row"
+
+    seen: list[Any] = []
+    tail = _chain([_record(40), _record(41)], n, entries[-1].hash)
+
+    def build(h: Head, newer: Any) -> list[Entry]:
+        seen.append((h, list(newer)))
+        return tail
+
+    written = s.append_after(n - 3, build)
+    assert list(written) == tail, "append_after must return the entries it wrote"
+    assert seen == [(head, _rows_of(entries[-3:]))], (
+        "append_after must call build once, with the locked head and the rows from the caller's size up to it"
+    )
+    entries = entries + tail
+    before = _snapshot(s)
+
+    def refuse(h: Head, newer: Any) -> list[Entry]:
+        list(newer)
+        s_tail = _chain([_record(42)], h.size, h.hash)
+        raise _Refused(s_tail)
+
+    try:
+        s.append_after(len(entries), refuse)
+    except _Refused:
+        pass
+    else:
+        raise AssertionError("append_after must let what build raises through")
+    assert _snapshot(s) == before, "a build that raised left a trace"
+    assert list(s.append_after(len(entries), lambda h, newer: [])) == [], "an empty build must write nothing"
+    assert _snapshot(s) == before, "an empty build wrote something"
+    stale = _chain([_record(43)], len(entries) - 1, entries[-2].hash)
+    _expect("STORAGE_ERROR", lambda: s.append_after(len(entries), lambda h, newer: stale), "entries not after the head")
+    assert _snapshot(s) == before, "entries refused for not following the head left a trace"
+    return entries
+
+
+class _Refused(Exception):
+    """What the conformance suite's own build raises."""
+
+
+def _check_other_ledger(make_storage: Callable[[], Storage], entries: list[Entry]) -> None:
+    """A ``many_ledgers`` store: another ledger id in the same place is a ledger of its own."""
+    other_id = "another-ledger"
+    o = make_storage()
+    try:
+        meta = o.open(other_id)
+        assert (meta.ledger_id, meta.format_version) == (other_id, FORMAT_VERSION), f"open({other_id!r}) gave {meta}"
+        assert o.count() == 0 and o.tip() is None and list(o.rows()) == [], "another ledger must start empty"
+        assert o.query(QuerySpec()) == ([], 0), "another ledger's query must not see this ledger's entries"
+        assert o.get(entries[1].hash, 2**53) is None, "another ledger must not serve this ledger's entries"
+        mine = _chain([_record(0), _record(1, stream="b")], ledger_id=other_id)
+        o.append(mine)
+        assert list(o.entries()) == mine and o.count() == 2, "another ledger must hold its own entries"
+    finally:
+        o.close()
+
+
 def check_storage(make_storage: Callable[[], Storage]) -> None:
     """Run the conformance suite against backends made by ``make_storage`` (see the module docstring)."""
     s = make_storage()
@@ -227,14 +305,20 @@ def check_storage(make_storage: Callable[[], Storage]) -> None:
     _check_queries(s, entries)
     _check_rollback(s, entries)
     _check_reads(s, entries)
+    if getattr(s, "shared", False):
+        entries = _check_shared(cast(SharedStorage, s), entries)
+        _check_reads(s, entries)
     s.close()
     s.close()  # idempotent
 
     if not s.persistent:
         return
-    s = make_storage()
-    _expect("LEDGER_MISMATCH", lambda: s.open("another-ledger"), "opening the store as another ledger")
-    s.close()
+    if getattr(s, "many_ledgers", False):
+        _check_other_ledger(make_storage, entries)
+    else:
+        s = make_storage()
+        _expect("LEDGER_MISMATCH", lambda: s.open("another-ledger"), "opening the store as another ledger")
+        s.close()
     s = make_storage()
     meta = s.open(LEDGER_ID, create=False)
     try:

@@ -1,7 +1,8 @@
-"""Storage backends: ``MemoryStorage`` and ``SqliteStorage``, behind the ``Storage`` protocol."""
+"""Storage backends: ``MemoryStorage``, ``SqliteStorage`` and ``PostgresStorage``, behind the ``Storage`` protocol."""
 
-from ._protocol import LedgerMeta, Storage
+from ._protocol import LedgerMeta, SharedStorage, Storage
 from .memory import MemoryStorage
+from .postgres import PostgresStorage
 from .sqlite import SqliteStorage
 
-__all__ = ["LedgerMeta", "MemoryStorage", "SqliteStorage", "Storage"]
+__all__ = ["LedgerMeta", "MemoryStorage", "PostgresStorage", "SharedStorage", "SqliteStorage", "Storage"]

@@ -8,7 +8,7 @@ conformance suite a new backend must pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ from .._entry import Entry
 from .._query import QuerySpec
 from .._stored import StoredRow
 
-__all__ = ["LedgerMeta", "Storage", "StoredRow"]
+__all__ = ["Head", "LedgerMeta", "SharedStorage", "Storage", "StoredRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,15 @@ class LedgerMeta:
 
     ledger_id: str
     format_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """Where a shared store says its ledger ends: the number of entries and the last one's hash (None when empty).
+    Written in the same transaction as the entries, so a verified chain must end exactly there."""
+
+    size: int
+    hash: str | None
 
 
 class Storage(Protocol):
@@ -87,4 +96,32 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Release files and locks. Idempotent."""
+        ...
+
+
+# Builds the entries to write once the ledger has taken in what other writers appended (see ``append_after``).
+BuildEntries = Callable[[Head, Iterator[StoredRow]], Sequence[Entry]]
+
+
+class SharedStorage(Storage, Protocol):
+    """A store that other processes append to at the same time (``PostgresStorage``), marked by ``shared = True``.
+
+    The ledger then never trusts the tip it knows: before its own appends, and before reads, it takes in what the
+    others committed since, verifying those rows as opening does (``Ledger._catch_up``). Appends go through
+    ``append_after`` instead of ``append``."""
+
+    shared: bool
+    """True: other writers may append to this ledger at any time."""
+
+    def snapshot(self, start_seq: int) -> tuple[Head, Iterator[StoredRow]]:
+        """The ledger's head and its rows from ``start_seq`` on (as ``rows``), read from one consistent snapshot of
+        the store, so that the rows must end exactly at the head."""
+        ...
+
+    def append_after(self, size: int, build: BuildEntries) -> Sequence[Entry]:
+        """One write transaction holding the ledger's write lock (its head): ``build(head, rows)`` gets the locked
+        head and the rows from seq ``size`` up to it (what other writers committed after the caller's tip of
+        ``size`` entries), and returns the entries to write after them, which are written and committed, durably,
+        before this returns them. Whatever ``build`` raises rolls the transaction back and propagates; an empty
+        result writes nothing. Writers of one ledger are serialized; ledgers never wait for each other."""
         ...

@@ -1,0 +1,49 @@
+"""The PostgreSQL schema, as embedded, versioned migrations (the ``schema_version`` row of ``meta``).
+
+One schema (default ``nucleus``) holds any number of ledgers. The ledger id leads every key, so that a distributed
+PostgreSQL (Citus) can distribute both tables by it and keep each ledger's rows and its lock row on one node.
+docs/FORMAT.md §5b is the specification.
+"""
+
+from __future__ import annotations
+
+APPLICATION = "nucleus"  # the meta row that marks a schema as a Nucleus store
+SCHEMA_VERSION = 1
+# The entry format every ledger of a schema version holds (docs/FORMAT.md §7): PostgreSQL never held format 1.
+FORMAT_OF_SCHEMA = {1: 2}
+
+# MIGRATIONS[n] takes a schema from version n to n + 1; ``{s}`` is the quoted schema name. Append, never edit. They
+# run in one transaction under an advisory lock, so two processes opening a new database at once do not race.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE {s}.meta (
+        key   text PRIMARY KEY,
+        value text NOT NULL
+    );
+    -- One row per ledger: its format, and its head, which is also the ledger's write lock. Every append takes it
+    -- with SELECT ... FOR UPDATE and moves it in the same transaction as the entries it writes.
+    CREATE TABLE {s}.ledgers (
+        ledger_id      text PRIMARY KEY,
+        format_version integer NOT NULL,
+        size           bigint NOT NULL,  -- entries committed: the next seq
+        head           text,             -- the hash of entry size - 1; NULL while empty
+        created_at     timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE {s}.entries (
+        ledger_id text NOT NULL,
+        seq       bigint NOT NULL,     -- 0-based, gap-free per ledger: the chain order
+        hash      text NOT NULL,
+        prev_hash text,
+        record_id text NOT NULL,       -- derived from record, checked by verify
+        stream    text NOT NULL,       -- derived from record, checked by verify
+        timestamp bigint NOT NULL,     -- derived from record, checked by verify
+        record    text NOT NULL,       -- canonical RFC 8785 text: the source of truth
+        PRIMARY KEY (ledger_id, seq),
+        UNIQUE (ledger_id, hash)
+    );
+    CREATE INDEX entries_by_record_id ON {s}.entries (ledger_id, record_id, seq);
+    CREATE INDEX entries_by_stream ON {s}.entries (ledger_id, stream, seq);
+    CREATE INDEX entries_by_timestamp ON {s}.entries (ledger_id, timestamp, seq);
+    """,
+]
+assert len(MIGRATIONS) == SCHEMA_VERSION

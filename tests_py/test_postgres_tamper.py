@@ -1,0 +1,176 @@
+"""Rows edited, deleted or inserted in PostgreSQL behind the engine's back: found on open, by ``verify()`` of an open
+ledger, and by a writer taking the rows in before its own append (which then writes nothing), with ``CHAIN_INVALID``
+naming the seq and the kind. Another ledger of the same schema is not affected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import nucleus
+from nucleus._hashing import entry_hash
+from support import T0, raises_code
+
+pytestmark = pytest.mark.host_only  # needs a PostgreSQL server (subprocesses)
+
+N = 8
+
+
+def rec(i: int, stream: str = "events") -> dict[str, Any]:
+    return {"id": f"r{i}", "stream": stream, "timestamp": T0 + i, "payload": {"n": i}}
+
+
+@pytest.fixture
+def built(postgres, pg_schema) -> Callable[[], nucleus.PostgresStorage]:
+    """Ledger ``t`` with entries r0..r7 (and ledger ``bystander`` with two) in this test's schema; a storage factory."""
+
+    def make() -> nucleus.PostgresStorage:
+        return nucleus.PostgresStorage(postgres.dsn(), schema=pg_schema)
+
+    with nucleus.Ledger.open("t", make()) as lg:
+        lg.append_batch([rec(i) for i in range(N)])
+    with nucleus.Ledger.open("bystander", make()) as lg:
+        lg.append_batch([rec(i) for i in range(2)])
+    return make
+
+
+def _sql(postgres, pg_schema: str) -> Callable[..., Any]:
+    def run(statement: str, params: Any = None) -> Any:
+        return postgres.execute(statement.replace("{s}", f'"{pg_schema}"'), params)
+
+    return run
+
+
+def _entry(i: int, prev: str | None) -> tuple[int, str, str | None, str, str, int, str]:
+    """Entry ``i`` of ledger ``t`` as the engine would write it after ``prev``: a valid row in every respect."""
+    text = nucleus.canonicalize(rec(i)).decode()
+    return (i, entry_hash("t", i, prev, text.encode()), prev, f"r{i}", "events", T0 + i, text)
+
+
+def _hash_of(sql: Callable[..., Any], seq: int) -> str:
+    return str(sql("SELECT hash FROM {s}.entries WHERE ledger_id = 't' AND seq = %s", (seq,))[0][0])
+
+
+TAMPERS: dict[str, tuple[Callable[[Callable[..., Any]], None], int, str]] = {
+    "record edited": (
+        lambda sql: sql(
+            "UPDATE {s}.entries SET record = replace(record, '\"n\":3', '\"n\":4') WHERE ledger_id = 't' AND seq = 3"
+        ),
+        3,
+        "hash",
+    ),
+    "hash edited": (
+        lambda sql: sql("UPDATE {s}.entries SET hash = repeat('0', 64) WHERE ledger_id = 't' AND seq = 2"),
+        2,
+        "hash",
+    ),
+    "stream column edited": (
+        lambda sql: sql("UPDATE {s}.entries SET stream = 'other' WHERE ledger_id = 't' AND seq = 5"),
+        5,
+        "derived",
+    ),
+    "a middle row deleted": (
+        lambda sql: sql("DELETE FROM {s}.entries WHERE ledger_id = 't' AND seq = 4"),
+        4,
+        "sequence",
+    ),
+    "the last row deleted": (
+        lambda sql: sql("DELETE FROM {s}.entries WHERE ledger_id = 't' AND seq = %s", (N - 1,)),
+        N - 1,
+        "sequence",
+    ),
+    "a valid row inserted past the head": (
+        lambda sql: sql(
+            "INSERT INTO {s}.entries (ledger_id, seq, hash, prev_hash, record_id, stream, timestamp, record) "
+            "VALUES ('t', %s, %s, %s, %s, %s, %s, %s)",
+            _entry(N, _hash_of(sql, N - 1)),
+        ),
+        N,
+        "sequence",
+    ),
+    "a row inserted at seq -1": (
+        lambda sql: sql(
+            "INSERT INTO {s}.entries (ledger_id, seq, hash, prev_hash, record_id, stream, timestamp, record) "
+            "SELECT ledger_id, -1, 'x' || hash, prev_hash, record_id, stream, timestamp, record FROM {s}.entries "
+            "WHERE ledger_id = 't' AND seq = 0"
+        ),
+        0,
+        "sequence",
+    ),
+    "the head's hash edited": (
+        lambda sql: sql("UPDATE {s}.ledgers SET head = repeat('a', 64) WHERE ledger_id = 't'"),
+        N - 1,
+        "link",
+    ),
+    "the format edited": (
+        lambda sql: sql("UPDATE {s}.ledgers SET format_version = 1 WHERE ledger_id = 't'"),
+        0,
+        "format",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERS))
+def test_found_on_open(built, postgres, pg_schema, name):
+    tamper, seq, kind = TAMPERS[name]
+    tamper(_sql(postgres, pg_schema))
+    err = raises_code("CHAIN_INVALID", lambda: nucleus.Ledger.open("t", built()))
+    assert (err.details["seq"], err.details["kind"]) == (seq, kind), err.message
+    with nucleus.Ledger.open("bystander", built()) as other:  # the other ledger of the schema is untouched
+        assert len(other) == 2
+        other.verify()
+
+
+@pytest.mark.parametrize("name", list(TAMPERS))
+def test_found_by_verify_of_an_open_ledger(built, postgres, pg_schema, name):
+    tamper, seq, kind = TAMPERS[name]
+    with nucleus.Ledger.open("t", built()) as lg:
+        tamper(_sql(postgres, pg_schema))
+        err = raises_code("CHAIN_INVALID", lg.verify)
+        assert (err.details["seq"], err.details["kind"]) == (seq, kind), err.message
+
+
+def test_an_earlier_fault_wins_over_a_missing_tail(built, postgres, pg_schema):
+    """The head is checked after the walk: a bad row before the end is named, not the deleted last row."""
+    sql = _sql(postgres, pg_schema)
+    TAMPERS["record edited"][0](sql)
+    TAMPERS["the last row deleted"][0](sql)
+    err = raises_code("CHAIN_INVALID", lambda: nucleus.Ledger.open("t", built()))
+    assert (err.details["seq"], err.details["kind"]) == (3, "hash")
+
+
+def test_a_writer_refuses_to_chain_after_another_writers_forged_row(built, postgres, pg_schema):
+    """A row written around the lock after this writer's tip is verified before anything is chained after it."""
+    sql = _sql(postgres, pg_schema)
+    with nucleus.Ledger.open("t", built()) as lg:
+        forged = list(_entry(N, _hash_of(sql, N - 1)))
+        forged[6] = forged[6].replace('"n":8', '"n":9')  # its hash no longer matches its record
+        sql(
+            "INSERT INTO {s}.entries (ledger_id, seq, hash, prev_hash, record_id, stream, timestamp, record) "
+            "VALUES ('t', %s, %s, %s, %s, %s, %s, %s)",
+            forged,
+        )
+        sql("UPDATE {s}.ledgers SET size = size + 1, head = %s WHERE ledger_id = 't'", (forged[1],))
+        err = raises_code("CHAIN_INVALID", lambda: lg.append(rec(20)))
+        assert (err.details["seq"], err.details["kind"]) == (N, "hash")
+    assert sql("SELECT count(*) FROM {s}.entries WHERE ledger_id = 't'") == [(N + 1,)]  # nothing was added
+
+
+def test_a_truncation_under_an_open_writer_is_refused(built, postgres, pg_schema):
+    """Rows removed together with the head moved back: the writer, which verified more, refuses to go on."""
+    sql = _sql(postgres, pg_schema)
+    with nucleus.Ledger.open("t", built()) as lg:
+        sql("DELETE FROM {s}.entries WHERE ledger_id = 't' AND seq >= 6")
+        sql("UPDATE {s}.ledgers SET size = 6, head = %s WHERE ledger_id = 't'", (_hash_of(sql, 5),))
+        err = raises_code("CHAIN_INVALID", lambda: lg.append(rec(20)))
+        assert (err.details["seq"], err.details["kind"]) == (6, "checkpoint")
+        err = raises_code("CHAIN_INVALID", lambda: len(lg))
+        assert err.details["kind"] == "checkpoint"
+    # A new opening cannot tell (the chain and its head agree); a kept checkpoint can.
+    with nucleus.Ledger.open("t", built()) as lg:
+        assert len(lg) == 6
+    kept = {"size": N, "hash": "f" * 64}
+    err = raises_code("CHAIN_INVALID", lambda: nucleus.Ledger.open("t", built(), checkpoint=kept))
+    assert (err.details["seq"], err.details["kind"]) == (6, "checkpoint")
