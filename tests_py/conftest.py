@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests explore the same examples on every run (a red CI is then a real regression, reproducible
+# from the same commit); NUCLEUS_HYPOTHESIS=explore draws new ones, for a developer hunting bugs.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("explore" if os.environ.get("NUCLEUS_HYPOTHESIS") == "explore" else "repeatable")
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "py") not in sys.path:

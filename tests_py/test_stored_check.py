@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import sys
 from typing import Any
 
@@ -238,11 +239,12 @@ PLAIN_VALUES = st.recursive(
         st.fixed_dictionaries(
             {
                 # printable ASCII; '"' and '\\' are escaped in JSON, and a host leaves escaped ids to the engine
+                # and no run of 16 digits: the Python fast path leaves those to the exact one, wherever they are
                 "id": st.text(
                     st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters='"\\'),
                     min_size=1,
                     max_size=256,
-                ),
+                ).filter(lambda s: re.search(r"[0-9]{16}", s) is None),
                 "stream": st.sampled_from(["s", "orders", "Ünïcode-stream", "a" * 128]),
                 "timestamp": st.integers(0, 10**15 - 1),
                 "payload": st.dictionaries(PLAIN_KEY, PLAIN_VALUES, max_size=4),
