@@ -61,6 +61,13 @@ ROWS: list[tuple[str, str, str, Callable[[nucleus.Ledger], Any]]] = [
     ),
     ("ProofModule(config)", "INVALID_CONFIG", "strem", lambda lg: nucleus.ProofModule({"strem": "p"})),
     ("AssetModule(config)", "INVALID_CONFIG", "requiredFeilds", lambda lg: nucleus.AssetModule({"requiredFeilds": []})),
+    # an unknown value of verify= is refused as a misspelt key is (the message names it)
+    (
+        "Ledger.open(verify=)",
+        "INVALID_CONFIG",
+        "from_chekpoint",
+        lambda lg: _open(checkpoint={"size": 0, "hash": None}, verify="from_chekpoint")(),
+    ),
     # checkpoints: INVALID_ARGUMENT wherever they are given
     (
         "Checkpoint.parse",
@@ -148,9 +155,10 @@ def test_a_misspelt_key_is_refused_with_its_code(
     [
         lambda tmp: nucleus.SqliteStorage(tmp / "k.db", durabilty="fast"),
         lambda tmp: nucleus.Ledger.open("x", optoins={}),
+        lambda tmp: nucleus.Ledger.open("x", verfy="full"),
         lambda tmp: nucleus.RequestContext(OWNER, timestmp=1),
     ],
-    ids=["SqliteStorage(durabilty=)", "Ledger.open(optoins=)", "RequestContext(timestmp=)"],
+    ids=["SqliteStorage(durabilty=)", "Ledger.open(optoins=)", "Ledger.open(verfy=)", "RequestContext(timestmp=)"],
 )
 def test_a_misspelt_keyword_argument_is_a_type_error(tmp_path: Path, call: Callable[[Path], Any]) -> None:
     """Keyword arguments: Python refuses them itself (``TypeError``), and nothing is created."""

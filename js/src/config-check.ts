@@ -8,10 +8,12 @@ import { describe, findJsonProblem, isPlainObject, type JsonObject } from "./jso
 import { checkModuleConfig } from "./modules.js";
 import { isNode } from "./runtime/platform.js";
 import { checkDurability, checkReadOnly, checkSqlitePath, SQLITE_OPTION_KEYS } from "./storage.js";
-import type { LedgerConfig, SqliteStorageConfig } from "./types/config.js";
+import type { LedgerConfig, OpenVerification, SqliteStorageConfig } from "./types/config.js";
 import { checkCheckpoint, checkKeys } from "./validate.js";
 
-const CONFIG_KEYS = ["id", "backend", "modules", "options", "storage", "acl", "owner", "checkpoint", "assetsURL", "worker"];
+const CONFIG_KEYS = ["id", "backend", "modules", "options", "storage", "acl", "owner", "checkpoint", "verify", "assetsURL", "worker"];
+/** Values of `verify` ({@link OpenVerification}). */
+const VERIFY_MODES = ["full", "fromCheckpoint"];
 /** Keys of `options` ({@link LedgerOptions}). */
 const OPTION_KEYS = ["strictValidation", "maxEntries", "enableMetrics", "uniqueIds"];
 /** Keys of each backend mode; a backend with another mode is checked against all of them. */
@@ -46,7 +48,7 @@ export function checkConfig(config: unknown): CheckedConfig {
   checkBrowserOptions(config["assetsURL"], config["worker"]);
   const storage = checkStorage(config["storage"]);
   const openArgs: Record<string, unknown> = { id };
-  for (const key of ["modules", "options", "acl", "owner", "checkpoint"] as const) {
+  for (const key of ["modules", "options", "acl", "owner", "checkpoint", "verify"] as const) {
     if (config[key] !== undefined) openArgs[key] = config[key];
   }
   const modules = openArgs["modules"];
@@ -64,9 +66,21 @@ export function checkConfig(config: unknown): CheckedConfig {
   if (acl !== undefined && acl !== "none" && acl !== "inMemory") {
     throw new ConfigError(`acl must be "none" or "inMemory", got ${describe(acl)}`);
   }
+  checkVerify(openArgs["verify"], openArgs["checkpoint"]);
   const problem = findJsonProblem(openArgs, "config");
   if (problem) throw new ConfigError(`${problem.path} ${problem.problem}`);
   return { id, storage, openArgs: openArgs as JsonObject };
+}
+
+/** `verify` is one of {@link VERIFY_MODES}; `"fromCheckpoint"` needs a checkpoint to start from. */
+function checkVerify(verify: unknown, checkpoint: unknown): asserts verify is OpenVerification | undefined {
+  if (verify === undefined) return;
+  if (typeof verify !== "string" || !VERIFY_MODES.includes(verify)) {
+    throw new ConfigError(`verify must be "full" or "fromCheckpoint", got ${describe(verify)}`);
+  }
+  if (verify === "fromCheckpoint" && checkpoint === undefined) {
+    throw new ConfigError('verify: "fromCheckpoint" opens against a kept checkpoint: pass checkpoint too');
+  }
 }
 
 function checkBackend(backend: unknown): void {

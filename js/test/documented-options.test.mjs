@@ -104,6 +104,24 @@ const ROWS = {
     const other = { size: 1, hash: "0".repeat(64) };
     await rejects(createLedger({ id: "c", storage: sqliteStorage(path), checkpoint: other }), "CHAIN_INVALID");
   },
+  "LedgerConfig.verify": async () => {
+    const path = file();
+    const ledger = await createLedger({ id: "c", storage: sqliteStorage(path) });
+    await ledger.appendBatch([rec("a"), rec("b", 1), rec("c", 2)]);
+    const checkpoint = await ledger.checkpoint();
+    await ledger.close();
+    const metrics = { enableMetrics: true };
+    const full = await createLedger({ id: "c", storage: sqliteStorage(path), checkpoint, verify: "full", options: metrics });
+    assert.equal((await full.metrics()).verifiedEntries, 3, "full: every entry");
+    await full.close();
+    const short = await createLedger({ id: "c", storage: sqliteStorage(path), checkpoint, verify: "fromCheckpoint", options: metrics });
+    assert.equal((await short.metrics()).verifiedEntries, 1, "fromCheckpoint: the checkpoint's last entry on");
+    await short.verify(); // verify() stays full
+    assert.equal((await short.metrics()).verifiedEntries, 4);
+    await short.close();
+    await rejects(createLedger({ id: "c", storage: sqliteStorage(path), verify: "fromCheckpoint" }), "INVALID_CONFIG"); // needs checkpoint
+    await rejects(createLedger({ id: "c", storage: sqliteStorage(path), checkpoint, verify: "partial" }), "INVALID_CONFIG");
+  },
   "LedgerConfig.assetsURL": async () => {
     await (await createLedger({ id: "u", assetsURL: "https://example.invalid/nucleus/" })).append(rec("a")); // ignored
   },

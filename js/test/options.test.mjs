@@ -34,6 +34,7 @@ const exported = await ledger.export();
 const ROWS = [
   // Configuration: INVALID_CONFIG, checked before the engine loads.
   ["createLedger(config)", "INVALID_CONFIG", "storag", "storage", () => createLedger({ id: "x", storag: N.inMemoryStorage() })],
+  ["createLedger(config) verify", "INVALID_CONFIG", "verfy", "verify", () => createLedger({ id: "x", checkpoint: { size: 0, hash: null }, verfy: "fromCheckpoint" })],
   ["createLedger(config.backend)", "INVALID_CONFIG", "wasmPth", "wasmPath", () => createLedger({ id: "x", backend: { mode: "wasm", wasmPth: "a.wasm" } })],
   ["createLedger(config.storage)", "INVALID_CONFIG", "durabilty", "durability", () => createLedger({ id: "x", storage: { type: "sqlite", path: join(dir, "typo.db"), durabilty: "fast" } })],
   ["createLedger(config.options)", "INVALID_CONFIG", "maxEntires", "maxEntries", () => createLedger({ id: "x", options: { maxEntires: 5 } })],
@@ -105,6 +106,7 @@ test("the same calls without the typo succeed (each row above differs from a val
   N.validateContext({ requesterOid: ALICE, metadata: {} });
   await ledger.verify({ checkpoint });
   assert.equal(await ledger.verifyStorage({ checkpoint }), true);
+  await (await createLedger({ id: "x", checkpoint: { size: 0, hash: null }, verify: "fromCheckpoint" })).close();
   assert.equal((await ledger.query({ stream: "s" })).total, 1);
   assert.equal(await ledger.acl.check(aclParams), false);
   const built = await N.ledgerBuilder("x").withOptions({ enableMetrics: true }).withModule(N.assetModule()).build();

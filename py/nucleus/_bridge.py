@@ -46,9 +46,17 @@ def _storage(spec: Any) -> Storage:
     raise ConfigError(f"unknown storage type {kind!r}")
 
 
+# createLedger's ``verify`` values, as Ledger.open spells them (anything else reaches it as given, to be refused).
+_VERIFY_MODES = {"full": "full", "fromCheckpoint": "from_checkpoint"}
+
+
+def _verify_mode(value: Any) -> Any:
+    return _VERIFY_MODES.get(value, value) if type(value) is str else value
+
+
 def _open(args: dict[str, Any]) -> dict[str, Any]:
     global _next_handle
-    known = {"id", "storage", "modules", "acl", "owner", "options", "checkpoint"}
+    known = {"id", "storage", "modules", "acl", "owner", "options", "checkpoint", "verify"}
     if set(args) - known:
         raise ConfigError(f"unknown ledger config key(s) {sorted(set(args) - known)}")
     ledger = Ledger.open(
@@ -59,6 +67,7 @@ def _open(args: dict[str, Any]) -> dict[str, Any]:
         owner=args.get("owner"),
         options=args.get("options"),
         checkpoint=args.get("checkpoint"),
+        verify=_verify_mode(args.get("verify", "full")),
     )
     handle = _next_handle
     _next_handle += 1

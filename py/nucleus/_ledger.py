@@ -44,7 +44,16 @@ from ._options import LedgerOptions, check_ledger_id
 from ._query import RESERVED_PREFIX, QueryResult, parse_query
 from ._records import PreparedRecord, prepare_record
 from ._stored import StoredRow
-from ._verify import EMPTY_TIP, ChainWalk, Tip, check_checkpoint, check_head, verify_stored
+from ._verify import (
+    EMPTY_TIP,
+    VERIFY_MODES,
+    ChainWalk,
+    Tip,
+    check_checkpoint,
+    check_head,
+    verify_from_checkpoint,
+    verify_stored,
+)
 from .storage._protocol import Head, SharedStorage, Storage
 from .storage.memory import MemoryStorage
 
@@ -102,7 +111,7 @@ class Ledger:
             ledger_id, self._acl_state, acl_enabled, self._append_system, self._acl_timestamp, self._require_read_write
         )
         self._closed = False
-        self._metrics = {"appends": 0, "batches": 0, "queries": 0, "verifications": 0}
+        self._metrics = {"appends": 0, "batches": 0, "queries": 0, "verifications": 0, "verifiedEntries": 0}
 
     @classmethod
     def open(
@@ -115,11 +124,15 @@ class Ledger:
         owner: str | None = None,
         options: LedgerOptions | dict[str, Any] | None = None,
         checkpoint: Checkpoint | dict[str, Any] | str | None = None,
+        verify: str = "full",
     ) -> Ledger:
         """Open (or create) ledger ``ledger_id`` in ``storage`` (default: a new ``MemoryStorage``).
 
         A persistent store is verified whole before the ledger is returned: a broken chain raises
         ``ChainIntegrityError``; a kept ``checkpoint`` that this chain does not extend raises it too.
+        ``verify="from_checkpoint"`` (with ``checkpoint``) trusts the checkpoint instead: entry ``size - 1`` must
+        hold its hash, and only it and the entries after it are walked, so an edit before it that keeps the stored
+        hashes goes unnoticed until a full ``verify()`` (docs/ENGINE.md, "Opening from a checkpoint").
         """
         check_ledger_id(ledger_id)
         if acl not in ACL_MODES:
@@ -129,6 +142,10 @@ class Ledger:
         registry = ModuleRegistry(module_from_config(m) for m in modules)
         opts = LedgerOptions.parse(options)
         kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
+        if verify not in VERIFY_MODES:
+            raise ConfigError(f"verify must be one of {', '.join(map(repr, VERIFY_MODES))}, got {verify!r}")
+        if verify == "from_checkpoint" and kept is None:
+            raise ConfigError("verify='from_checkpoint' opens against a kept checkpoint: pass checkpoint= too")
         storage = MemoryStorage() if storage is None else storage
         for attempt in range(_OPEN_ATTEMPTS):
             try:
@@ -144,7 +161,7 @@ class Ledger:
                 raise
             try:
                 ledger = cls(ledger_id, storage, registry, acl != "none", opts, meta.format_version)
-                ledger._tip = ledger._verify_stored(kept)
+                ledger._tip = ledger._verify_stored(kept, verify)
                 ledger._settle_owner(owner)
                 if acl != "none" and ledger.acl.owner is None:
                     raise ConfigError("access control needs an owner: open the ledger with owner='oid:onoal:...'")
@@ -527,16 +544,24 @@ class Ledger:
 
     # -- verifying -------------------------------------------------------------------------------------
 
-    def _verify_stored(self, kept: Checkpoint | None) -> Tip:
-        """Verify the whole stored chain; the tip, with the access-control state it builds now this ledger's."""
-        walk = ChainWalk(self.id, self.format_version, AclState.from_legacy(*self._storage.legacy_acl()))
-        tip, _ = verify_stored(self._storage, walk, kept)
+    def _verify_stored(self, kept: Checkpoint | None, mode: str = "full") -> Tip:
+        """Verify the stored chain, whole or (``mode="from_checkpoint"``) from ``kept`` on; the tip, with the
+        access-control state it builds now this ledger's."""
+        if mode == "from_checkpoint" and kept is not None:
+            tip, acl, walked = verify_from_checkpoint(self._storage, self.id, self.format_version, kept)
+        else:
+            walk = ChainWalk(self.id, self.format_version, AclState.from_legacy(*self._storage.legacy_acl()))
+            tip, _ = verify_stored(self._storage, walk, kept)
+            acl, walked = walk.acl, tip.size
         self._metrics["verifications"] += 1
-        self._acl_state.adopt(walk.acl)
+        self._metrics["verifiedEntries"] += walked
+        self._acl_state.adopt(acl)
         return tip
 
     def verify(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> None:
-        """Re-verify every stored entry (and a kept checkpoint); ``ChainIntegrityError`` names the first fault."""
+        """Re-verify every stored entry (and a kept checkpoint); ``ChainIntegrityError`` names the first fault.
+        Always the whole chain, also after ``Ledger.open(..., verify="from_checkpoint")``: the check that mode
+        leaves out."""
         self._require_open()
         kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
         before = self._tip
@@ -544,6 +569,7 @@ class Ledger:
         walk = ChainWalk(self.id, self.format_version, AclState.from_legacy(*self._storage.legacy_acl()))
         tip, _ = verify_stored(self._storage, walk, kept)
         self._metrics["verifications"] += 1
+        self._metrics["verifiedEntries"] += tip.size
         if tip == before:
             self._acl_state.adopt(walk.acl)
             return

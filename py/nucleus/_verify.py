@@ -8,6 +8,9 @@ column disagrees with its record), ``timestamp`` (earlier than the previous entr
 access-control entry the chain could not hold, or any entry of another reserved ``nucleus.`` stream). After the
 walk: a shared store's head (``check_head``: ``sequence`` or ``link``), then ``checkpoint`` (a kept checkpoint is
 not a prefix of this chain: truncation, rollback or a fork).
+
+``verify_from_checkpoint`` is the shorter walk of ``Ledger.open(..., verify="from_checkpoint")``: it trusts a kept
+checkpoint for the entries before it (docs/ENGINE.md, "Opening from a checkpoint", says what that proves).
 """
 
 from __future__ import annotations
@@ -225,6 +228,80 @@ def verify_stored(
     if done and kept is not None and kept.size:
         check_checkpoint(storage.rows(kept.size - 1), kept, end)
     return end, done
+
+
+VERIFY_MODES = ("full", "from_checkpoint")
+"""How ``Ledger.open`` verifies a persistent store: every entry (the default), or only from a kept checkpoint on."""
+
+
+def verify_from_checkpoint(
+    storage: Storage, ledger_id: str, format_version: int, kept: Checkpoint
+) -> tuple[Tip, AclState, int]:
+    """Verify the stored chain from the kept checkpoint on, trusting it for the entries before it: where the chain
+    ends, the access-control state it builds, and how many entries were walked.
+
+    Entry ``kept.size - 1`` must hold the checkpoint's hash (``checkpoint`` otherwise, or when the ledger is shorter)
+    and is itself walked (its hash, record, derived columns and access control); every entry after it gets every
+    check of a full walk, and a shared store's head is checked as ever. The access-control state before it is
+    rebuilt from the ``nucleus.acl`` entries alone (read by their stream index, each hash re-computed from its
+    stored record and its stored link, and replayed): what they grant is what the chain says, as far as these
+    entries show. Nothing else before entry ``kept.size - 1`` is read, so an edit there that keeps its stored
+    hashes (or a forged access-control entry whose stream column was also changed) is found only by a full walk."""
+    walk = ChainWalk(ledger_id, format_version, _acl_until(storage, ledger_id, format_version, max(kept.size - 1, 0)))
+    if kept.size == 0:
+        tip, _ = verify_stored(storage, walk)
+        return tip, walk.acl, tip.size
+    last = kept.size - 1
+    head = None
+    if getattr(storage, "shared", False):
+        head, stored = cast("SharedStorage", storage).snapshot(last)
+    else:
+        stored = storage.rows(last)
+    rows = iter(stored)
+    first = next(rows, None)
+    if first is None:
+        size = min(head.size if head is not None else storage.count(), last)
+        raise ChainIntegrityError(
+            f"the ledger has {size} entries but a kept checkpoint saw {kept.size}: "
+            "entries were removed (truncation or rollback)",
+            seq=size,
+            kind="checkpoint",
+        )
+    if first[0] != last:
+        raise ChainIntegrityError(
+            f"entry {last} is missing (found seq {first[0]} in its place)", seq=last, kind="sequence"
+        )
+    if first[1] != kept.hash:
+        raise ChainIntegrityError(
+            f"entry {last} differs from the kept checkpoint: the ledger was rewritten (fork)",
+            seq=last,
+            kind="checkpoint",
+        )
+    # Entry size - 1 links to whatever it stores: the entries before it are the checkpoint's to vouch for.
+    tip = walk.walk(itertools.chain([first], rows), Tip(last, first[2], 0))
+    if head is not None:
+        check_head(tip, head)
+    return tip, walk.acl, tip.size - last
+
+
+def _acl_until(storage: Storage, ledger_id: str, format_version: int, size: int) -> AclState:
+    """The access-control state of the first ``size`` entries, from their ``nucleus.acl`` entries only (and a
+    format-1 store's own tables): each one's stored hash must be the hash of its stored record and link."""
+    state = AclState.from_legacy(*storage.legacy_acl())
+    if not size or format_version < 2:
+        return state
+    template = entry_template(ledger_id, format_version)
+    resource = ledger_resource(ledger_id)
+    page, _ = storage.query(QuerySpec(stream=ACL_STREAM, end=size, limit=2**53 - 1))
+    for entry in page:
+        if chain_step(template, entry.seq, entry.prev_hash, entry.record_json.encode()) != entry.hash:
+            raise ChainIntegrityError(
+                f"entry {entry.seq}: stored hash does not match its record (the record or hash was altered)",
+                seq=entry.seq,
+                kind="hash",
+            )
+        state.apply(entry.seq, entry.record, resource)
+    return state
 
 
 def verify_file(

@@ -23,6 +23,18 @@ export type BackendConfig = WasmBackendConfig;
  */
 export type Durability = "full" | "fast";
 
+/**
+ * How {@link createLedger} verifies a persistent ledger's stored chain before it resolves.
+ * - `"full"` (default): every entry, from the first.
+ * - `"fromCheckpoint"`: trust the kept {@link LedgerConfig.checkpoint} (required) for the entries before it. Entry
+ *   `size - 1` must still hold the checkpoint's hash, and it and every entry after it get every check of a full
+ *   verification; access control before it is rebuilt from its `nucleus.acl` entries, each re-hashed. Proves the
+ *   chain after the checkpoint and that the stored prefix ends in the checkpointed hash; does NOT prove that the
+ *   entries before it still hold the bytes that were hashed (an edit there that keeps the stored hashes is found
+ *   only by a full `ledger.verify()`, which stays full). docs/ENGINE.md, "Opening from a checkpoint".
+ */
+export type OpenVerification = "full" | "fromCheckpoint";
+
 /** Keep the ledger in memory only (the default, and the only choice in a browser). */
 export interface MemoryStorageConfig {
   /** In memory. */
@@ -97,6 +109,12 @@ export interface LedgerConfig {
   owner?: string;
   /** A checkpoint the stored chain must extend; opening fails with `CHAIN_INVALID` otherwise. */
   checkpoint?: Checkpoint;
+  /**
+   * `"full"` (default) verifies the whole stored chain when opening; `"fromCheckpoint"` (needs `checkpoint`) only
+   * the checkpoint's last entry and what follows it; see {@link OpenVerification} for what that does not prove.
+   * Any other value is `INVALID_CONFIG`.
+   */
+  verify?: OpenVerification;
   /**
    * Browser only: the URL of the folder holding the runtime's static files (Pyodide's wasm and stdlib,
    * the engine wheel, the worker script; docs/BROWSER.md). Default: the folder of the package's browser

@@ -4,6 +4,7 @@ export type { AclConfig, CheckParams, Grant, RevokeParams } from "./acl.js";
 export type {
   BackendConfig,
   Durability,
+  OpenVerification,
   LedgerConfig,
   LedgerOptions,
   MemoryStorageConfig,

@@ -102,7 +102,10 @@ export interface Ledger extends AsyncDisposable {
    * ledger's chain; nothing is written otherwise. With ACL on, `context` must be the owner's or hold a `write` or `admin` grant.
    */
   importEntries(data: string, context?: RequestContext): Promise<ImportResult>;
-  /** Operation counters; needs `options.enableMetrics` (else `INVALID_CONFIG`). */
+  /**
+   * Operation counters (`appends`, `batches`, `queries`, `verifications`, `verifiedEntries`: the entries walked by
+   * opening and by `verify`) and `entries`; needs `options.enableMetrics` (else `INVALID_CONFIG`).
+   */
   metrics(): Promise<Record<string, number>>;
   /** Closes the ledger and releases its file lock. Further calls reject with `LEDGER_CLOSED`. Idempotent. */
   close(): Promise<void>;
