@@ -123,7 +123,8 @@ def test_error_mapping(handle: int):
     assert error("verify", handle, checkpoint={"size": 9, "hash": "a" * 64})["code"] == "CHAIN_INVALID"
     assert error("importEntries", handle, data="")["code"] == "INVALID_ARGUMENT"
     assert error("metrics", handle)["code"] == "INVALID_CONFIG"
-    assert error("open", id="test", storage={"type": "postgres"})["code"] == "STORAGE_UNSUPPORTED"
+    assert error("open", id="test", storage={"type": "postgres"})["code"] == "INVALID_CONFIG"  # no dsn
+    assert error("open", id="test", storage={"type": "postgres", "dsn": "x=1", "pool": 2})["code"] == "INVALID_CONFIG"
     assert error("open", id="test", storage={"type": "sqlite", "path": ""})["code"] == "INVALID_CONFIG"
     assert error("open", id="test", storage={"type": "floppy"})["code"] == "INVALID_CONFIG"
     assert error("open", id="", storage=None)["code"] == "INVALID_CONFIG"
@@ -382,3 +383,19 @@ def test_upgrade_file_op(tmp_path: Path):
     for args, code in refusals:
         assert error("upgradeFile", **args)["code"] == code, args
     assert _listing(tmp_path) == listing
+
+
+@pytest.mark.host_only
+def test_postgres_storage_spec(postgres, pg_schema):
+    """``{"type": "postgres", "dsn", "schema"?, "timeout"?}`` opens a PostgresStorage (under Node.js the same spec
+    reaches the engine in Pyodide, which talks through the host's channel)."""
+    spec = {"type": "postgres", "dsn": postgres.dsn(), "schema": pg_schema, "timeout": 5}
+    handle = ok("open", id="pg", storage=spec)["handle"]
+    first = ok("append", handle, record=rec(0))
+    ok("close", handle)
+    reopened = ok("open", id="pg", storage=spec)
+    assert reopened["length"] == 1 and reopened["latestHash"] == first
+    ok("verify", reopened["handle"])  # raises unless it verifies
+    ok("close", reopened["handle"])
+    bad = error("open", id="pg", storage={**spec, "timeout": 0})
+    assert bad["code"] == "INVALID_CONFIG"

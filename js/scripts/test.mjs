@@ -1,6 +1,7 @@
 /**
  * `npm test`: packs the package, installs the tarball into a fresh temporary project (offline-capable:
- * `pyodide` comes from the npm cache once it has been installed here), then runs `node --test test/`
+ * `pyodide` comes from the npm cache once it has been installed here), with the `pg` driver (an optional peer
+ * dependency) at the version package.json pins for tests, then runs `node --test test/`
  * with NUCLEUS_CONSUMER_DIR pointing at that project. The tests import the package from there, so they
  * exercise exactly what users install.
  *
@@ -16,7 +17,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,7 +52,9 @@ function installConsumer(tarball, dir) {
   writeFileSync(join(dir, "esm.mjs"), 'export * from "@onoal/nucleus";\n');
   writeFileSync(join(dir, "cjs.cjs"), 'module.exports = require("@onoal/nucleus");\n');
   console.log(`[test] installing ${tarball} into ${dir}`);
-  run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], dir);
+  // pg is an optional peer dependency: installed beside the package, at the version js/ pins for its tests.
+  const pg = `pg@${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies.pg}`;
+  run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, pg], dir);
 }
 
 const work = mkdtempSync(join(tmpdir(), "nucleus-js-test-"));

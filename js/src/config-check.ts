@@ -3,12 +3,21 @@
  * message naming the option, not seconds later inside the engine. Not public.
  */
 
-import { ConfigError, StorageUnsupportedError } from "./errors.js";
+import { ConfigError } from "./errors.js";
 import { describe, findJsonProblem, isPlainObject, type JsonObject } from "./json.js";
 import { checkModuleConfig } from "./modules.js";
 import { isNode } from "./runtime/platform.js";
-import { checkDurability, checkReadOnly, checkSqlitePath, SQLITE_OPTION_KEYS } from "./storage.js";
-import type { LedgerConfig, OpenVerification, SqliteStorageConfig } from "./types/config.js";
+import {
+  checkConnectionString,
+  checkDurability,
+  checkReadOnly,
+  checkSchema,
+  checkSqlitePath,
+  checkTimeout,
+  POSTGRES_OPTION_KEYS,
+  SQLITE_OPTION_KEYS,
+} from "./storage.js";
+import type { LedgerConfig, OpenVerification, PostgresStorageConfig, SqliteStorageConfig } from "./types/config.js";
 import { checkCheckpoint, checkKeys } from "./validate.js";
 
 const CONFIG_KEYS = ["id", "backend", "modules", "options", "storage", "acl", "owner", "checkpoint", "verify", "assetsURL", "worker"];
@@ -22,14 +31,14 @@ const BACKEND_KEYS = { wasm: ["mode", "wasmPath"], http: ["mode", "url", "token"
 const STORAGE_KEYS = {
   none: ["type"],
   sqlite: ["type", "path", ...SQLITE_OPTION_KEYS],
-  postgres: ["type", "connectionString"],
-  any: ["type", "path", ...SQLITE_OPTION_KEYS, "connectionString"],
+  postgres: ["type", "connectionString", ...POSTGRES_OPTION_KEYS],
+  any: ["type", "path", ...SQLITE_OPTION_KEYS, "connectionString", ...POSTGRES_OPTION_KEYS],
 };
 
-/** A checked configuration: storage resolved to memory or SQLite, the rest as JSON for the engine. */
+/** A checked configuration: storage resolved to memory, SQLite or PostgreSQL, the rest as JSON for the engine. */
 export interface CheckedConfig {
   id: string;
-  storage: { type: "none" } | SqliteStorageConfig;
+  storage: { type: "none" } | SqliteStorageConfig | PostgresStorageConfig;
   /** The `open` arguments other than `storage`. */
   openArgs: JsonObject;
 }
@@ -127,10 +136,15 @@ function checkStorage(storage: unknown): CheckedConfig["storage"] {
       const readOnly = checkReadOnly(storage["readOnly"], "storage.readOnly");
       return { type: "sqlite", path: storage["path"], durability, readOnly };
     }
-    case "postgres":
-      throw new StorageUnsupportedError(
-        "PostgreSQL storage is not supported yet; use sqliteStorage(path) under Node.js, or inMemoryStorage()",
-      );
+    case "postgres": {
+      checkConnectionString(storage["connectionString"]);
+      const config: PostgresStorageConfig = { type: "postgres", connectionString: storage["connectionString"] };
+      const schema = checkSchema(storage["schema"], "storage.schema");
+      const timeout = checkTimeout(storage["timeout"], "storage.timeout");
+      if (schema !== undefined) config.schema = schema;
+      if (timeout !== undefined) config.timeout = timeout;
+      return config;
+    }
     default:
       throw new ConfigError(`storage.type must be "none", "sqlite" or "postgres", got ${describe(storage["type"])}`);
   }

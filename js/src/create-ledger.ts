@@ -1,6 +1,9 @@
 /** `createLedger`: check the configuration, load the shared runtime, open the storage, open the ledger. */
 
-import { checkConfig } from "./config-check.js";
+import type { PyodideAPI } from "pyodide";
+import { checkConfig, type CheckedConfig } from "./config-check.js";
+import { StorageUnsupportedError } from "./errors.js";
+import type { Host, HostStorage } from "./runtime/host.js";
 import { openLedger } from "./ledger.js";
 import { getRuntime } from "./runtime/runtime.js";
 import type { LedgerConfig } from "./types/config.js";
@@ -12,7 +15,9 @@ import type { Ledger } from "./types/ledger.js";
  *
  * @param config - at least `{ id }`; storage defaults to memory
  * @throws {ConfigError} `INVALID_CONFIG` for a bad option (checked before the engine loads)
- * @throws {StorageUnsupportedError} `STORAGE_UNSUPPORTED` for PostgreSQL
+ * @throws {StorageUnsupportedError} `STORAGE_UNSUPPORTED` for PostgreSQL in a browser
+ * @throws {ConfigError} `INVALID_CONFIG`, `details.reason` `"missing_driver"`, for PostgreSQL without the `pg`
+ *   package (`npm install pg`)
  * @throws {LedgerLockedError} `LEDGER_LOCKED` when another process has the SQLite file open
  * @throws {ChainIntegrityError} `CHAIN_INVALID` when the stored chain does not verify
  * @throws {LedgerMismatchError} `LEDGER_MISMATCH` when the file belongs to another ledger or a newer format
@@ -27,7 +32,21 @@ import type { Ledger } from "./types/ledger.js";
 export async function createLedger(config: LedgerConfig): Promise<Ledger> {
   const checked = checkConfig(config);
   const runtime = await getRuntime();
-  const storage = checked.storage.type === "sqlite" ? runtime.host.openSqlite(checked.storage, runtime.pyodide) : undefined;
+  const storage = openStorage(checked.storage, runtime.host, runtime.pyodide);
   // The engine runs in this thread: each request is answered before send() returns its promise, in call order.
   return openLedger(checked, { send: async (op, ledger, args) => runtime.call(op, ledger, args) }, storage);
+}
+
+/** The host side of the configured storage: none for memory. */
+function openStorage(config: CheckedConfig["storage"], host: Host, pyodide: PyodideAPI): HostStorage | undefined {
+  if (config.type === "sqlite") return host.openSqlite(config, pyodide);
+  if (config.type !== "postgres") return undefined;
+  if (!host.openPostgres) {
+    throw new StorageUnsupportedError(
+      "PostgreSQL storage is not available here: it needs Node.js (a browser cannot connect to a PostgreSQL server). " +
+        "Use inMemoryStorage() in a browser",
+      { storage: "postgres" },
+    );
+  }
+  return host.openPostgres(config);
 }

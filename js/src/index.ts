@@ -11,7 +11,7 @@
 
 export { createLedger } from "./create-ledger.js";
 export { LedgerBuilder, ledgerBuilder } from "./builder.js";
-export { autoStorage, inMemoryStorage, postgresStorage, sqliteStorage, type SqliteStorageOptions } from "./storage.js";
+export { autoStorage, inMemoryStorage, postgresStorage, sqliteStorage, type PostgresStorageOptions, type SqliteStorageOptions } from "./storage.js";
 export { assetModule, proofModule } from "./modules.js";
 export { createContext, isValidContext, requireContext, validateContext } from "./context.js";
 export {

@@ -96,18 +96,86 @@ export function checkSqlitePath(path: unknown): asserts path is string {
   }
 }
 
+/** Keys of {@link PostgresStorageOptions}. Shared with `createLedger`'s check of a storage configuration. */
+export const POSTGRES_OPTION_KEYS = ["schema", "timeout"];
+
+/** Options of {@link postgresStorage}. */
+export interface PostgresStorageOptions {
+  /**
+   * The schema holding the ledgers' tables (default `"nucleus"`): 1–63 lowercase letters, digits and `_`, not
+   * starting with a digit. Created with its tables on the first open; any number of ledgers share it.
+   */
+  schema?: string;
+  /**
+   * Seconds (default 10, at most 86400) that connecting, each statement and the wait for a ledger's write lock
+   * may take; a call that runs out fails with `STORAGE_ERROR`, reason `"timeout"`.
+   */
+  timeout?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
 /**
- * PostgreSQL storage: not supported yet. The helper checks its argument; `createLedger` then rejects the
- * configuration with `STORAGE_UNSUPPORTED`. Use {@link sqliteStorage} instead.
+ * Keep the ledger in PostgreSQL (Node.js only). Any number of ledgers share one database (each ledger id is a
+ * ledger of its own), and any number of processes, Node.js and CPython alike, may append to one ledger at once:
+ * the chain stays gap-free and verifiable (docs/FORMAT.md §5b). Needs the `pg` package (`npm install pg`, an
+ * optional peer dependency); without it `createLedger` fails with `INVALID_CONFIG`, `details.reason`
+ * `"missing_driver"`. In a browser `createLedger` refuses it with `STORAGE_UNSUPPORTED`. Server failures are
+ * `STORAGE_ERROR` with `details.reason` (`"auth"`, `"unreachable"`, `"timeout"`, `"connection_lost"`, …).
  *
- * @param connectionString - e.g. `"postgresql://user:pass@localhost/db"`
- * @throws {ConfigError} `INVALID_CONFIG` for an empty or blank connection string
+ * @param connectionString - a `postgresql://user:pass@host:5432/db` URL or libpq `key=value` pairs
+ * @param options - `{ schema, timeout }` (see {@link PostgresStorageOptions})
+ * @throws {ConfigError} `INVALID_CONFIG` for an empty or blank connection string, or an option that is unknown or bad
+ * @example
+ * try {
+ *   const storage = postgresStorage(process.env["DATABASE_URL"] ?? "postgresql://app:secret@localhost/app", { timeout: 5 });
+ *   const ledger = await createLedger({ id: "orders", storage });
+ *   await ledger.append({ id: "o-1", stream: "orders", payload: { total: 42 } });
+ *   await ledger.close();
+ * } catch (err) {
+ *   if (!(err instanceof StorageError)) throw err;
+ *   console.error(`PostgreSQL failed (${String(err.details["reason"])}): ${err.message}`); // e.g. "unreachable"
+ * }
  */
-export function postgresStorage(connectionString: string): PostgresStorageConfig {
-  if (typeof connectionString !== "string" || connectionString.trim() === "") {
-    throw new ConfigError(`postgresStorage connection string cannot be empty, got ${describe(connectionString)}`);
+export function postgresStorage(connectionString: string, options: PostgresStorageOptions = {}): PostgresStorageConfig {
+  checkConnectionString(connectionString);
+  if (!isPlainObject(options)) {
+    throw new ConfigError(`postgresStorage options must be an object like { schema: "ledgers" }, got ${describe(options)}`);
   }
-  return { type: "postgres", connectionString };
+  checkKeys(options, POSTGRES_OPTION_KEYS, "postgresStorage option", ConfigError, { option: "postgresStorage" });
+  const config: PostgresStorageConfig = { type: "postgres", connectionString };
+  const schema = checkSchema(options.schema, "postgresStorage schema");
+  const timeout = checkTimeout(options.timeout, "postgresStorage timeout");
+  if (schema !== undefined) config.schema = schema;
+  if (timeout !== undefined) config.timeout = timeout;
+  return config;
+}
+
+/** Throws `INVALID_CONFIG` unless `value` is a non-blank string. Shared with `createLedger`. */
+export function checkConnectionString(value: unknown): asserts value is string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new ConfigError(`postgresStorage connection string cannot be empty, got ${describe(value)}`);
+  }
+}
+
+/** `value` as a schema name, or undefined; `INVALID_CONFIG` naming `what` otherwise. Shared with `createLedger`. */
+export function checkSchema(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !SCHEMA_NAME.test(value)) {
+    throw new ConfigError(
+      `${what} must be 1–63 characters of lowercase letters, digits and _ (not starting with a digit), got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** `value` as seconds in (0, 86400], or undefined; `INVALID_CONFIG` naming `what` otherwise. Shared with `createLedger`. */
+export function checkTimeout(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !(value > 0 && value <= 86_400)) {
+    throw new ConfigError(`${what} must be a number of seconds in (0, 86400], got ${describe(value)}`);
+  }
+  return value;
 }
 
 /**

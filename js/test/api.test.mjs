@@ -124,7 +124,7 @@ test("configuration errors", async () => {
   assert.throws(() => sqliteStorage("   "), (e) => e.code === "INVALID_CONFIG");
   assert.throws(() => sqliteStorage("x.db", { durability: "sometimes" }), (e) => e.code === "INVALID_CONFIG");
   assert.throws(() => postgresStorage(""), (e) => e.code === "INVALID_CONFIG");
-  await rejectsWith(createLedger({ id: "p", storage: postgresStorage("postgresql://x/y") }), "STORAGE_UNSUPPORTED", nucleus.StorageUnsupportedError);
+  await rejectsWith(createLedger({ id: "p", storage: postgresStorage("postgresql://u:p@127.0.0.1:1/db") }), "STORAGE_ERROR", nucleus.StorageError);
   await rejectsWith(createLedger({ id: "h", backend: { mode: "http", url: "http://x" } }), "INVALID_CONFIG", nucleus.ConfigError);
   await rejectsWith(createLedger({ id: "" }), "INVALID_CONFIG");
   await rejectsWith(createLedger({ id: "t", storge: inMemoryStorage() }), "INVALID_CONFIG");

@@ -148,7 +148,7 @@ test("configuration: empty and non-string paths, unknown backends and storages, 
     ["sqliteStorage(42)", "INVALID_CONFIG", () => sqliteStorage(42)],
     ["sqliteStorage(undefined)", "INVALID_CONFIG", () => sqliteStorage(undefined)],
     ['postgresStorage("")', "INVALID_CONFIG", () => postgresStorage("")],
-    ["postgresStorage(...) at createLedger", "STORAGE_UNSUPPORTED", () => createLedger({ id: "p", storage: postgresStorage("postgresql://u:p@localhost/db") })],
+    ["postgresStorage(...) of no server at createLedger", "STORAGE_ERROR", () => createLedger({ id: "p", storage: postgresStorage("postgresql://u:p@127.0.0.1:1/db") })],
     ['backend { mode: "http" }', "INVALID_CONFIG", () => createLedger({ id: "h", backend: { mode: "http", url: "https://ledger.example" } })],
     ["number ledger id", "INVALID_CONFIG", () => createLedger({ id: 5 })],
     ["empty ledger id", "INVALID_CONFIG", () => createLedger({ id: "" })],
@@ -156,8 +156,8 @@ test("configuration: empty and non-string paths, unknown backends and storages, 
     ["unknown storage type", "INVALID_CONFIG", () => createLedger({ id: "x", storage: { type: "s3" } })],
   ];
   for (const [label, code, fn] of cases) await refused(dir, code, fn, label);
-  // The "not supported" errors say what to use instead.
-  await assert.rejects(createLedger({ id: "p", storage: postgresStorage("postgresql://x/y") }), /not supported yet; use sqliteStorage/);
+  // The errors say what to do.
+  await assert.rejects(createLedger({ id: "p", storage: postgresStorage("postgresql://u:p@127.0.0.1:1/db") }), /check that the server is running/);
   await assert.rejects(createLedger({ id: "h", backend: { mode: "http", url: "https://x" } }), /"http" is not supported yet/);
   assert.deepEqual(inMemoryStorage(), { type: "none" });
 });

@@ -201,8 +201,23 @@ const ROWS = {
     await reader.close();
     await writer.close();
   },
+  // Their effect on a server is checked by postgres.test.mjs (a throwaway cluster); here, what needs none.
   "PostgresStorageConfig.type": async () => {
-    await rejects(createLedger({ id: "pg", storage: { type: "postgres", connectionString: "postgresql://x/y" } }), "STORAGE_UNSUPPORTED");
+    await rejects(createLedger({ id: "pg", storage: { type: "postgres", connectionString: "postgresql://u:p@127.0.0.1:1/db" } }), "STORAGE_ERROR", "unreachable");
+  },
+  "PostgresStorageConfig.schema": async () => {
+    await rejects(createLedger({ id: "pg", storage: { type: "postgres", connectionString: "postgresql://x/y", schema: "No" } }), "INVALID_CONFIG");
+  },
+  "PostgresStorageConfig.timeout": async () => {
+    await rejects(createLedger({ id: "pg", storage: { type: "postgres", connectionString: "postgresql://x/y", timeout: -1 } }), "INVALID_CONFIG");
+  },
+  "PostgresStorageOptions.schema": async () => {
+    assert.equal(N.postgresStorage("postgresql://x/y", { schema: "ledgers" }).schema, "ledgers");
+    assert.throws(() => N.postgresStorage("postgresql://x/y", { schema: "1x" }), (err) => err.code === "INVALID_CONFIG");
+  },
+  "PostgresStorageOptions.timeout": async () => {
+    assert.equal(N.postgresStorage("postgresql://x/y", { timeout: 3 }).timeout, 3);
+    assert.throws(() => N.postgresStorage("postgresql://x/y", { timeout: 86_401 }), (err) => err.code === "INVALID_CONFIG");
   },
   "PostgresStorageConfig.connectionString": async () => {
     assert.equal(N.postgresStorage("postgresql://x/y").connectionString, "postgresql://x/y");
@@ -416,6 +431,7 @@ const OPTION_TYPES = [
   "SqliteStorageConfig",
   "SqliteStorageOptions",
   "PostgresStorageConfig",
+  "PostgresStorageOptions",
   "WasmBackendConfig",
   "ProofModuleConfig",
   "AssetModuleConfig",

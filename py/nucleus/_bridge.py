@@ -11,7 +11,7 @@ from typing import Any
 
 from . import __version__, _json
 from ._checkpoint import Checkpoint
-from ._errors import ERROR_CODES, ArgumentError, ConfigError, LedgerClosed, NucleusError, StorageUnsupported
+from ._errors import ERROR_CODES, ArgumentError, ConfigError, LedgerClosed, NucleusError
 from ._export import parse_export
 from ._hashing import FORMAT_VERSION
 from ._ledger import OPERATIONS, Ledger
@@ -19,7 +19,8 @@ from ._options import check_ledger_id
 from ._records import prepare_record
 from ._upgrade import upgrade_file
 from ._verify import EMPTY_TIP, ChainWalk, Tip, verify_file
-from .storage import MemoryStorage, SqliteStorage, Storage
+from .storage import MemoryStorage, PostgresStorage, SqliteStorage, Storage
+from .storage.postgres import DEFAULT_TIMEOUT
 from .storage.sqlite import inspect_file
 
 _ledgers: dict[int, Ledger] = {}
@@ -42,7 +43,12 @@ def _storage(spec: Any) -> Storage:
             read_only=spec.get("readOnly", False),
         )
     if kind == "postgres":
-        raise StorageUnsupported("postgres storage is not supported yet; use sqliteStorage() or inMemoryStorage()")
+        unknown = sorted(set(spec) - {"type", "dsn", "schema", "timeout"})
+        if unknown:
+            raise ConfigError(f"unknown postgres storage key(s) {unknown}")
+        return PostgresStorage(
+            spec.get("dsn"), schema=spec.get("schema", "nucleus"), timeout=spec.get("timeout", DEFAULT_TIMEOUT)
+        )
     raise ConfigError(f"unknown storage type {kind!r}")
 
 

@@ -5,7 +5,8 @@ import type { JsonObject, JsonValue } from "../json.js";
 /** Storage as the engine's `open` takes it; paths are inside the Pyodide file system. */
 export type BridgeStorage =
   | { type: "none" }
-  | { type: "sqlite"; path: string; durability: "full" | "fast"; lock: boolean; readOnly: boolean };
+  | { type: "sqlite"; path: string; durability: "full" | "fast"; lock: boolean; readOnly: boolean }
+  | { type: "postgres"; dsn: string; schema?: string; timeout?: number };
 
 /** One request: `{op, ledger?, args?}`. */
 export interface BridgeRequest {

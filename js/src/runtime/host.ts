@@ -5,7 +5,7 @@
  */
 
 import type { PyodideAPI } from "pyodide";
-import type { SqliteStorageConfig } from "../types/config.js";
+import type { PostgresStorageConfig, SqliteStorageConfig } from "../types/config.js";
 import type { BridgeStorage } from "./bridge-types.js";
 
 /** Where the runtime's files are. */
@@ -42,6 +42,11 @@ export interface Host {
   prepare(pyodide: PyodideAPI): void;
   /** Takes the file lock and mounts the directory of a SQLite ledger. */
   openSqlite(config: SqliteStorageConfig, pyodide: PyodideAPI): HostStorage;
+  /**
+   * Checks that the PostgreSQL driver is there and says how the engine reaches the server; absent where no
+   * connection can be made (browsers: `STORAGE_UNSUPPORTED`).
+   */
+  openPostgres?(config: PostgresStorageConfig): HostStorage;
   /**
    * Rewrites the runtime's own file paths in `text` (an engine message) into the host paths they stand
    * for; absent where the runtime sees no host files (browsers).

@@ -61,12 +61,16 @@ export interface SqliteStorageConfig {
   readOnly?: boolean;
 }
 
-/** PostgreSQL. Not supported yet: `createLedger` rejects it with `STORAGE_UNSUPPORTED`. */
+/** PostgreSQL (Node.js only; needs the `pg` package). Made by `postgresStorage(...)`. */
 export interface PostgresStorageConfig {
   /** PostgreSQL. */
   type: "postgres";
-  /** Connection string. */
+  /** Connection string: a `postgresql://` URL or libpq `key=value` pairs. */
   connectionString: string;
+  /** The schema holding the ledgers' tables (default `"nucleus"`; created on first open). */
+  schema?: string;
+  /** Seconds that connecting, each statement and the wait for a ledger's write lock may take (default 10). */
+  timeout?: number;
 }
 
 /** Where a ledger keeps its entries. */

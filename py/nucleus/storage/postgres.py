@@ -27,6 +27,7 @@ import contextlib
 import json
 import math
 import re
+import sys
 import urllib.parse
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -96,6 +97,11 @@ _REMEDY = {
 
 
 def _driver() -> Any:
+    if sys.platform == "emscripten":
+        # Pyodide has no sockets: the host's channel stands in for psycopg (under Node.js; refused elsewhere).
+        from . import _pg_host
+
+        return _pg_host.driver()
     try:
         import psycopg
     except ImportError:
@@ -112,6 +118,9 @@ def _first_line(err: BaseException) -> str:
 
 
 def _reason(err: BaseException) -> str:
+    known = getattr(err, "nucleus_reason", None)  # set by the host's channel (_pg_host), never by psycopg
+    if known:
+        return str(known)
     sqlstate = getattr(err, "sqlstate", None)
     if sqlstate in _REASON_OF_SQLSTATE:
         return _REASON_OF_SQLSTATE[sqlstate]

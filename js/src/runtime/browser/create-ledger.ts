@@ -10,7 +10,7 @@ import type { LedgerConfig } from "../../types/config.js";
 import type { Ledger } from "../../types/ledger.js";
 import { runtimeStarted } from "../runtime.js";
 import { resolveAssetsURL, useAssetsURL } from "./assets.js";
-import { sqliteUnsupported } from "./host.js";
+import { postgresUnsupported, sqliteUnsupported } from "./host.js";
 import { createWorkerLedger } from "./worker-client.js";
 
 /**
@@ -19,7 +19,8 @@ import { createWorkerLedger } from "./worker-client.js";
  *
  * @param config - at least `{ id }`; `assetsURL` says where the runtime's files are served,
  *   `worker: true` runs the engine in a Web Worker
- * @throws {StorageUnsupportedError} `STORAGE_UNSUPPORTED` for `sqliteStorage(...)` (use `inMemoryStorage()`)
+ * @throws {StorageUnsupportedError} `STORAGE_UNSUPPORTED` for `sqliteStorage(...)` and `postgresStorage(...)`
+ *   (use `inMemoryStorage()`)
  * @throws {ConfigError} `INVALID_CONFIG` for a bad option or an asset that cannot be fetched
  * @example
  * import { createLedger } from "@onoal/nucleus";
@@ -29,6 +30,7 @@ import { createWorkerLedger } from "./worker-client.js";
 export async function createLedger(config: LedgerConfig): Promise<Ledger> {
   const checked = checkConfig(config);
   if (checked.storage.type === "sqlite") throw sqliteUnsupported(checked.storage);
+  if (checked.storage.type === "postgres") throw postgresUnsupported();
   const assetsURL = resolveAssetsURL(config.assetsURL);
   const { assetsURL: _url, worker, ...rest } = config;
   if (worker === true) return createWorkerLedger(assetsURL, rest);

@@ -18,6 +18,15 @@ export function sqliteUnsupported(config: Pick<SqliteStorageConfig, "path">): St
   );
 }
 
+/** The error for PostgreSQL in a browser, which cannot open a connection to a server. */
+export function postgresUnsupported(): StorageUnsupportedError {
+  return new StorageUnsupportedError(
+    "PostgreSQL storage is not available in a browser, which cannot connect to a PostgreSQL server: a browser " +
+      "ledger lives in memory. Use inMemoryStorage(); postgresStorage(...) works under Node.js",
+    { storage: "postgres", platform: "browser" },
+  );
+}
+
 /** Platform services in a browser (page or worker). */
 export const browserHost: Host = {
   assets: browserAssets,

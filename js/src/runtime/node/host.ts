@@ -10,6 +10,7 @@ import { lendPrimitives, type Sha256 } from "../host-primitives.js";
 import { nodeAssets } from "./assets.js";
 import { installFsyncHook } from "./fsync.js";
 import { hostPathsIn } from "./mounts.js";
+import { installPgChannel, resolvePg } from "./pg-channel.js";
 import { openSqliteOnNode } from "./sqlite.js";
 
 /** Node's SHA-256: `crypto.hash` where it exists (Node ≥ 20.12), one `Hash` object per call before. */
@@ -24,7 +25,15 @@ export const nodeHost: Host = {
   prepare(pyodide: PyodideAPI): void {
     installFsyncHook(pyodide);
     lendPrimitives(pyodide, sha256);
+    installPgChannel(pyodide);
   },
   openSqlite: openSqliteOnNode,
+  openPostgres(config) {
+    resolvePg(); // a missing driver fails here, before the engine is asked
+    const bridge: { type: "postgres"; dsn: string; schema?: string; timeout?: number } = { type: "postgres", dsn: config.connectionString };
+    if (config.schema !== undefined) bridge.schema = config.schema;
+    if (config.timeout !== undefined) bridge.timeout = config.timeout;
+    return { bridge, release: () => {} };
+  },
   hostPaths: hostPathsIn,
 };

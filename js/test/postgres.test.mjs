@@ -1,0 +1,245 @@
+/**
+ * PostgreSQL under Node.js (postgresStorage): the API against a throwaway cluster (test/helpers/pg.py starts one
+ * with tests_py/pg_cluster.py, and stops and deletes it when this file ends or dies), CPython interop, many
+ * writers in both runtimes at once, coded failures, and a missing `pg`. Needs $PYTHON with psycopg and the
+ * PostgreSQL server binaries (scripts/setup.sh --system); without the binaries the file is skipped.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { consumerDir, loadPackage, runScript, tempDir } from "./helpers/consumer.mjs";
+
+const { createLedger, postgresStorage } = await loadPackage();
+const PYTHON = process.env.PYTHON || "python3";
+const HELPER = fileURLToPath(new URL("./helpers/pg.py", import.meta.url));
+
+/** Runs `pg.py args…` with a bounded time; resolves to its stdout's last line, parsed. */
+function python(args, ms = 120_000) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [HELPER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`pg.py ${args[0]} failed (${code}): ${err.slice(-2000)}`));
+      resolve(JSON.parse(out.trim().split("\n").at(-1)));
+    });
+  });
+}
+
+/** The cluster: {dsn, tcpDsn, port}; undefined when the server binaries are missing (the file is skipped). */
+let cluster;
+let skip = false;
+let server;
+
+before(async () => {
+  server = spawn(PYTHON, [HELPER, "cluster"], { stdio: ["pipe", "pipe", "pipe"] });
+  let err = "";
+  server.stderr.on("data", (d) => (err += d));
+  cluster = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`the cluster did not start within 90 s: ${err}`)), 90_000);
+    server.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) {
+        clearTimeout(timer);
+        resolve(JSON.parse(out.split("\n")[0]));
+      }
+    });
+    server.on("close", (code) => {
+      clearTimeout(timer);
+      if (/binaries .* were not found/.test(err)) {
+        skip = true;
+        resolve(undefined);
+      } else reject(new Error(`the cluster helper exited (${code}): ${err.slice(-3000)}`));
+    });
+  });
+});
+
+after(async () => {
+  if (!server || server.exitCode !== null) return;
+  const closed = new Promise((resolve) => server.on("close", resolve));
+  server.stdin.end(); // the helper stops and deletes the cluster
+  const timer = setTimeout(() => server.kill("SIGTERM"), 60_000);
+  await closed;
+  clearTimeout(timer);
+});
+
+let schemas = 0;
+/** A schema of its own per test. */
+const schema = () => `js_${process.pid}_${++schemas}`;
+const rec = (tag, i) => ({ id: `${tag}-${i}`, stream: "pg", payload: { by: tag, i } });
+/** The hashes of an export, in seq order, checking that the seqs run 0, 1, 2, … */
+function exportHashes(text) {
+  const lines = text.trim().split("\n").slice(1).map((line) => JSON.parse(line));
+  lines.forEach((line, i) => assert.equal(line.seq, i));
+  return lines.map((line) => line.hash);
+}
+
+test("append, batch, get, query, verify; reopening verifies; another ledger is its own", async (t) => {
+  if (skip) return t.skip("PostgreSQL server binaries not installed");
+  const storage = postgresStorage(cluster.dsn, { schema: schema(), timeout: 5 });
+  const ledger = await createLedger({ id: "orders", storage });
+  const first = await ledger.append(rec("a", 0));
+  const batch = await ledger.appendBatch([rec("b", 0), rec("b", 1), { id: "nul", stream: "odd", payload: { t: "é\u0000" } }]);
+  assert.equal(await ledger.length(), 4);
+  assert.deepEqual((await ledger.get(first)).payload, { by: "a", i: 0 });
+  const found = await ledger.query({ stream: "pg" });
+  assert.equal(found.total, 3);
+  assert.deepEqual((await ledger.query({ stream: "odd" })).records[0].payload, { t: "é\u0000" });
+  await ledger.verify();
+  const other = await createLedger({ id: "other", storage });
+  await other.append(rec("o", 0));
+  await other.close();
+  await ledger.close();
+  const again = await createLedger({ id: "orders", storage });
+  assert.equal(await again.length(), 4);
+  assert.equal(await again.latestHash(), batch.at(-1));
+  await again.verify();
+  await again.close();
+});
+
+test("a ledger CPython wrote is read and extended by Node, and back: the same chain", async (t) => {
+  if (skip) return t.skip("PostgreSQL server binaries not installed");
+  const s = schema();
+  const written = await python(["append", cluster.dsn, s, "mixed", "5", "1", "3"]);
+  const ledger = await createLedger({ id: "mixed", storage: postgresStorage(cluster.dsn, { schema: s }) });
+  assert.equal(await ledger.length(), 8);
+  assert.equal(await ledger.latestHash(), written.at(-1));
+  const mine = [await ledger.append(rec("node", 0)), ...(await ledger.appendBatch([rec("node", 1), rec("node", 2)]))];
+  const exported = await ledger.export();
+  await ledger.close();
+  const read = await python(["read", cluster.dsn, s, "mixed"]);
+  assert.equal(read.length, 11);
+  assert.equal(read.export, exported);
+  assert.deepEqual(exportHashes(exported), [...written, ...mine]);
+});
+
+test("4 Node and 2 CPython processes append to one ledger at once: gap-free, every hash there, verified by both", async (t) => {
+  if (skip) return t.skip("PostgreSQL server binaries not installed");
+  const s = schema();
+  const storage = postgresStorage(cluster.dsn, { schema: s });
+  const bystander = await createLedger({ id: "bystander", storage });
+  await bystander.appendBatch([rec("x", 0), rec("x", 1)]);
+  const before = await bystander.export();
+  await bystander.close();
+  const writer = `
+import { createLedger, postgresStorage } from "@onoal/nucleus";
+const [dsn, schema, tag] = process.argv.slice(2);
+const ledger = await createLedger({ id: "shared", storage: postgresStorage(dsn, { schema }) });
+const rec = (t, i) => ({ id: t + "-" + i, stream: "pg", payload: { by: t, i } });
+const hashes = [];
+for (let i = 0; i < 50; i++) hashes.push(await ledger.append(rec(tag, i)));
+for (let b = 0; b < 2; b++) hashes.push(...(await ledger.appendBatch(Array.from({ length: 25 }, (_, i) => rec(tag + "b" + b, i)))));
+await ledger.close();
+console.log(JSON.stringify(hashes));
+`;
+  const node = [1, 2, 3, 4].map((n) =>
+    runScript(writer, { args: [cluster.dsn, s, `node${n}`] }).then((r) => {
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout.trim());
+    }),
+  );
+  const py = [1, 2].map((n) => python(["append", cluster.dsn, s, "shared", "50", "2", "25", String(n)], 240_000));
+  const resolved = (await Promise.all([...node, ...py])).flat();
+  assert.equal(resolved.length, 600);
+  const ledger = await createLedger({ id: "shared", storage });
+  assert.equal(await ledger.length(), 600);
+  await ledger.verify();
+  const exported = await ledger.export();
+  await ledger.close();
+  const hashes = exportHashes(exported);
+  assert.deepEqual(new Set(hashes), new Set(resolved));
+  const read = await python(["read", cluster.dsn, s, "shared"]);
+  assert.equal(read.export, exported);
+  const untouched = await createLedger({ id: "bystander", storage });
+  assert.equal(await untouched.export(), before);
+  await untouched.close();
+});
+
+/** A localhost port nobody listens on. */
+async function closedPort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+test("a wrong password and an unreachable server are coded STORAGE_ERRORs, quickly", async (t) => {
+  if (skip) return t.skip("PostgreSQL server binaries not installed");
+  const wrong = cluster.tcpDsn.replace("nucleus-test-password", "not-the-password");
+  let started = performance.now();
+  await assert.rejects(createLedger({ id: "p", storage: postgresStorage(wrong, { schema: schema() }) }), (err) => {
+    assert.equal(err.code, "STORAGE_ERROR");
+    assert.equal(err.details.reason, "auth", err.message);
+    assert.ok(!err.message.includes("not-the-password") && !JSON.stringify(err.details).includes("not-the-password"));
+    return true;
+  });
+  assert.ok(performance.now() - started < 5000);
+  const port = await closedPort();
+  started = performance.now();
+  await assert.rejects(createLedger({ id: "p", storage: postgresStorage(`postgresql://u:p@127.0.0.1:${port}/db`) }), (err) => {
+    assert.equal(err.code, "STORAGE_ERROR");
+    assert.equal(err.details.reason, "unreachable", err.message);
+    return true;
+  });
+  assert.ok(performance.now() - started < 5000);
+});
+
+test("postgresStorage options are checked: unknown keys, schema, timeout", () => {
+  const bad = (fn) => assert.throws(fn, (err) => err.code === "INVALID_CONFIG");
+  bad(() => postgresStorage("postgresql://x/y", { pool: 3 }));
+  bad(() => postgresStorage("postgresql://x/y", { schema: "Bad-Name" }));
+  bad(() => postgresStorage("postgresql://x/y", { timeout: 0 }));
+  bad(() => postgresStorage("postgresql://x/y", { timeout: "5" }));
+  assert.deepEqual(postgresStorage("postgresql://x/y", { schema: "s1", timeout: 2.5 }), {
+    type: "postgres",
+    connectionString: "postgresql://x/y",
+    schema: "s1",
+    timeout: 2.5,
+  });
+});
+
+test("without the pg package createLedger names the package to install", async () => {
+  // A project holding the package and pyodide, but not pg.
+  const dir = tempDir();
+  const modules = join(dir, "node_modules");
+  mkdirSync(join(modules, "@onoal"), { recursive: true });
+  cpSync(join(consumerDir, "node_modules", "@onoal", "nucleus"), join(modules, "@onoal", "nucleus"), { recursive: true });
+  symlinkSync(join(consumerDir, "node_modules", "pyodide"), join(modules, "pyodide"));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "no-pg", private: true, type: "module" }));
+  const script = join(dir, "main.mjs");
+  writeFileSync(
+    script,
+    `import { createLedger, postgresStorage } from "@onoal/nucleus";
+try { await createLedger({ id: "p", storage: postgresStorage("postgresql://u:p@127.0.0.1:1/db") }); console.log("opened"); }
+catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, details: e.details })); }
+`,
+  );
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { cwd: dir });
+    let text = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout.on("data", (d) => (text += d));
+    child.on("error", reject);
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+  const err = JSON.parse(out.trim());
+  assert.equal(err.code, "INVALID_CONFIG");
+  assert.equal(err.details.reason, "missing_driver");
+  assert.equal(err.details.package, "pg");
+  assert.match(err.message, /npm install pg/);
+});
