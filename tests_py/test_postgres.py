@@ -23,6 +23,11 @@ host_only = pytest.mark.host_only  # needs a PostgreSQL server: subprocesses
 
 def test_without_psycopg_importing_works_and_constructing_names_the_extra(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg raises ImportError
+    if sys.platform == "emscripten":
+        # Pyodide never uses psycopg: it asks the host's channel, which only Node.js lends (not this test runner).
+        err = raises_code("STORAGE_UNSUPPORTED", lambda: nucleus.PostgresStorage("postgresql://localhost/x"))
+        assert "Node.js" in err.message
+        return
     err = raises_code("INVALID_CONFIG", lambda: nucleus.PostgresStorage("postgresql://localhost/x"))
     assert 'pip install "nucleus-ledger[postgres]"' in err.message
     assert err.details["reason"] == "missing_driver"
