@@ -314,8 +314,9 @@ class NamedCursor:
             self._conn._run(f"CLOSE {self._name}")
 
 
-def connect(dsn: str, *, autocommit: bool, connect_timeout: int, application_name: str) -> Connection:
-    """A new session (``autocommit`` is the only mode: transactions are explicit BEGIN … COMMIT)."""
+def connect(dsn: str, *, autocommit: bool, connect_timeout: int, application_name: str, **_tcp: int) -> Connection:
+    """A new session (``autocommit`` is the only mode: transactions are explicit BEGIN … COMMIT). The TCP
+    keepalive settings psycopg takes are not needed here: the channel bounds every call's wait itself."""
     assert autocommit
     wait_ms = int(connect_timeout) * 1000 + _MARGIN_MS
     answer = _request(

@@ -246,6 +246,13 @@ class PostgresStorage:
                 # libpq counts whole seconds, and less than 2 means 2.
                 connect_timeout=max(2, math.ceil(self.timeout)),
                 application_name=self.application_name,
+                # A server that stops answering over TCP (no reset: a dead host, a cut cable) fails the call within
+                # about twice the timeout instead of hanging: keepalive probes, and unacknowledged data bounded.
+                keepalives=1,
+                keepalives_idle=max(1, math.ceil(self.timeout)),
+                keepalives_interval=max(1, math.ceil(self.timeout / 3)),
+                keepalives_count=3,
+                tcp_user_timeout=max(1000, round(self.timeout * 1000)),
             )
         except pg.Error as err:
             raise self._error(err, "connecting") from None
