@@ -336,7 +336,7 @@ def test_arguments_parse_strictly() -> None:
         (["db", "--desc", "--desc"], "option --desc was given twice"),
         (["db", "--stream"], "option --stream needs a value <name>"),
         (["db", "--desc=1"], "option --desc takes no value"),
-        ([], "missing <db> (the ledger's SQLite file)"),
+        ([], "missing <db> (the ledger's SQLite file, or a postgresql:// URL)"),
         (["db", "two"], 'unexpected argument "two"'),
     ]:
         with pytest.raises(UsageError) as info:

@@ -24,7 +24,8 @@ const commands = ["verify", "info", "export", "import", "query", "append", "upgr
 
 const text = `# The \`nucleus\` command
 
-One command for both packages, working on a ledger's SQLite file with the same engine the libraries run:
+One command for both packages, working on a ledger's SQLite file, or on a ledger in a PostgreSQL database,
+with the same engine the libraries run:
 
 - **npm**: installed with \`@onoal/nucleus\` as \`nucleus\` (\`npx nucleus …\` in a project that depends on it).
 - **Python**: \`python -m nucleus …\`, or the \`nucleus\` script that \`pip install\` puts on the path (the same
@@ -57,6 +58,16 @@ terminal. One test table (\`tests_py/cli_table.json\`) runs against both. This p
   the library takes), so they fail at once with \`LEDGER_LOCKED\` while another process has the ledger
   open, and commit durably before they exit. \`upgrade\` only reads the old file and holds the new
   file's lock while it writes it.
+- **PostgreSQL**: every command but \`upgrade\` takes a \`postgresql://\` (or \`postgres://\`) URL where it
+  takes \`<db>\`, with \`--ledger <id>\` (required: a database holds many ledgers; \`USAGE\` without it) and
+  \`--schema <name>\` (default \`nucleus\`): the library's \`PostgresStorage\` / \`postgresStorage\`, which
+  needs psycopg 3 under Python and the \`pg\` package under Node.js. No lock is taken: the server serializes
+  appends, so readers and any number of writers share a ledger. The read commands never create a schema or a
+  ledger (\`NOT_FOUND\` when it is missing); \`append\` and \`import\` create them. \`info\` shows what the
+  server holds (no file size or lock). The password (in the URL, or \`PGPASSWORD\`) is never printed: messages
+  show the URL with \`***\` in its place, and a server that cannot be reached or refuses the login is
+  \`STORAGE_ERROR\` (exit status 2) with \`details.reason\` (\`unreachable\`, \`auth\`, …). \`upgrade\` refuses
+  URLs (\`USAGE\`): format 1 exists only as SQLite files.
 - **Progress**: on a terminal, \`verify\` shows a bar that moves every 10,000 entries, after a spinner while
   the engine starts under Node.js (\`--progress\` forces them, \`--no-progress\` hides them).
 

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { consumerDir, loadPackage, runScript, tempDir } from "./helpers/consumer.mjs";
+import { runCli } from "./helpers/cli.mjs";
 
 const { createLedger, postgresStorage } = await loadPackage();
 const PYTHON = process.env.PYTHON || "python3";
@@ -235,4 +236,49 @@ catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, detai
   assert.equal(err.details.reason, "missing_driver");
   assert.equal(err.details.package, "pg");
   assert.match(err.message, /npm install pg/);
+});
+
+// The `nucleus` bin of the packed package (one implementation with `python -m nucleus`, tests_py/test_cli_postgres.py)
+// on a ledger in PostgreSQL: `<db>` a URL with --ledger and --schema, through the same host channel as the API.
+test("the nucleus bin takes a postgresql:// URL: append, verify, info, export, import; refusals show no password", async () => {
+  const s = schema();
+  const copy = schema();
+  const cwd = tempDir();
+  const url = cluster.tcpDsn;
+  const at = (ledger, sch = s) => [url, "--ledger", ledger, "--schema", sch];
+  const clean = (r) => assert.ok(!(r.stdout + r.stderr).includes("nucleus-test-password"), r.stdout + r.stderr);
+  for (const i of [0, 1, 2]) {
+    const r = await runCli(["append", ...at("cli"), "--stream", "s", "--id", `r-${i}`, "--payload", `{"i":${i}}`], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    clean(r);
+  }
+  let r = await runCli(["verify", ...at("cli"), "--json"], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.entries, 3);
+  assert.match(r.json.url, /^postgresql:\/\/nucleus:\*\*\*@/);
+  clean(r);
+  r = await runCli(["info", ...at("cli"), "--json"], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.entries, 3);
+  r = await runCli(["query", ...at("cli"), "--id", "r-1", "--json"], { cwd });
+  assert.deepEqual(r.json.records.map((rec) => rec.payload), [{ i: 1 }]);
+  r = await runCli(["export", ...at("cli"), "--out", "cli.jsonl"], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  r = await runCli(["import", "cli.jsonl", ...at("cli", copy), "--json"], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.imported, 3);
+  r = await runCli(["verify", url, "--json"], { cwd });
+  assert.equal(r.code, 2);
+  assert.equal(r.json.error.code, "USAGE");
+  clean(r);
+  r = await runCli(["upgrade", "old.db", url, "--ledger", "cli", "--json"], { cwd });
+  assert.equal(r.code, 2);
+  assert.equal(r.json.error.code, "USAGE");
+  clean(r);
+  const wrong = cluster.tcpDsn.replace("nucleus-test-password", "not-the-password");
+  r = await runCli(["verify", wrong, "--ledger", "cli", "--schema", s, "--json"], { cwd });
+  assert.equal(r.code, 2);
+  assert.equal(r.json.error.code, "STORAGE_ERROR");
+  assert.equal(r.json.error.details.reason, "auth");
+  assert.ok(!(r.stdout + r.stderr).includes("not-the-password"));
 });

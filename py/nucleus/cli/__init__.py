@@ -1,6 +1,7 @@
-"""The ``nucleus`` command: verify, info, export, import, query and append on a ledger's SQLite file, and upgrade
-from format 1. Exit status 0 on success, 1 when a ledger does not verify (``CHAIN_INVALID``), 2 for a usage error
-or a file that cannot be used (missing, not a ledger, locked, another ledger's). docs/CLI.md is its reference.
+"""The ``nucleus`` command: verify, info, export, import, query and append on a ledger's SQLite file or on a ledger
+in a PostgreSQL database (``postgresql://…`` with ``--ledger``), and upgrade from format 1. Exit status 0 on
+success, 1 when a ledger does not verify (``CHAIN_INVALID``), 2 for a usage error or a file or database that cannot
+be used (missing, not a ledger, locked, another ledger's, unreachable). docs/CLI.md is its reference.
 
 One implementation for both ecosystems: ``python -m nucleus`` and the ``nucleus`` console script run :func:`main`
 here; the npm package's ``nucleus`` (js/src/cli.ts) starts the engine in Pyodide and calls :func:`run_hosted`,
@@ -19,7 +20,7 @@ from .._errors import NucleusError
 from ._args import COMMON_FLAGS, UsageError, closest, parse_args
 from ._command import EXIT_STATUS_LINE, Command, Exit, command_help
 from ._commands import append, export, import_, info, query, upgrade, verify
-from ._files import UnusableError
+from ._files import UnusableError, redact, secrets_in
 from ._host import Host, hosted_host, local_host
 from ._output import Output
 
@@ -48,6 +49,10 @@ def main_help() -> str:
             "",
             "Commands:",
             *(f"  {c.name.ljust(width)}{c.summary}" for c in COMMANDS),
+            "",
+            "<db> is a ledger's SQLite file, or a PostgreSQL URL (postgresql://user:password@host/dbname) with",
+            "--ledger <id> (a database holds many ledgers) and optionally --schema <name> (default nucleus);",
+            "upgrade takes files only. The password is never printed (PGPASSWORD works too).",
             "",
             "Every command takes --json (one JSON document on stdout) and --help.",
             "Run `nucleus <command> --help` for its arguments and options.",
@@ -91,10 +96,10 @@ def main(argv: list[str] | None = None, host: Host | None = None) -> int:
             return Exit.OK
         return int(cmd.run(parsed, out, host))
     except Exception as err:
-        return _fail(out, cmd.name if cmd else None, err)
+        return _fail(out, cmd.name if cmd else None, err, secrets_in(argv))
 
 
-def _fail(out: Output, command: str | None, err: Exception) -> int:
+def _fail(out: Output, command: str | None, err: Exception, secrets: list[str] | None = None) -> int:
     """Prints ``err`` once (stderr, plus a JSON document on stdout with --json); its exit status."""
     host = out.host
     prefix = f"nucleus {command}" if command else "nucleus"
@@ -114,10 +119,12 @@ def _fail(out: Output, command: str | None, err: Exception) -> int:
     else:
         code, message = "INTERNAL", str(err) or type(err).__name__
         details = {"stack": host.host_text(traceback.format_exc())}
-    message = host.host_text(message)
+    # A connection string's password never reaches the terminal, whatever message (a driver's, a usage error's
+    # echo of an argument) would hold it.
+    message = redact(host.host_text(message), secrets or [])
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
-        error["details"] = details
+        error["details"] = _redacted(details, secrets or [])
     out.result({"ok": False, "error": error})
     shown_code = "" if code in ("USAGE", "INTERNAL") else f"{code}: "
     out.note(f"{prefix}: {shown_code}{message}{hint}")
@@ -132,6 +139,17 @@ def _host_paths(host: Host, value: Any) -> Any:
         return [_host_paths(host, v) for v in value]
     if isinstance(value, dict):
         return {k: _host_paths(host, v) for k, v in value.items()}
+    return value
+
+
+def _redacted(value: Any, secrets: list[str]) -> Any:
+    """``value`` with :func:`redact` done in every string."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [_redacted(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v, secrets) for k, v in value.items()}
     return value
 
 

@@ -22,8 +22,16 @@ class Exit(IntEnum):
     UNUSABLE = 2
 
 
+#: ``<db>`` of the commands that take a file or a PostgreSQL URL.
+DB_HELP = "the ledger's SQLite file, or a postgresql:// URL"
+#: The flags that name a ledger in a PostgreSQL database (``<db>`` a URL).
+PG_FLAGS: dict[str, FlagSpec] = {
+    "ledger": FlagSpec("string", "with a PostgreSQL URL: the ledger's id (required there)", value="<ledger id>"),
+    "schema": FlagSpec("string", "with a PostgreSQL URL: the schema holding it (default nucleus)", value="<name>"),
+}
+
 EXIT_STATUS_LINE = (
-    "Exit status: 0 success, 1 the ledger does not verify (CHAIN_INVALID), 2 usage error or unusable file."
+    "Exit status: 0 success, 1 the ledger does not verify (CHAIN_INVALID), 2 usage error or unusable file or database."
 )
 
 

@@ -9,18 +9,29 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._bridge import handle_request
 from .._errors import NucleusError, StorageError
 from .._ledger import Ledger
 from ..storage import SqliteStorage
-from ._args import UsageError
+from ._args import Parsed, UsageError
 from ._host import Host, error_from_json
 
+if TYPE_CHECKING:
+    from ..storage.postgres import PostgresStorage
+
 T = TypeVar("T")
+
+#: How a ``<db>`` that names a PostgreSQL database starts (libpq's URL schemes, matched case-insensitively).
+PG_SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_SCHEMA = "nucleus"
+#: What the server sees as the client (``pg_stat_activity``), so an operator can tell the CLI's sessions apart.
+APPLICATION_NAME = "nucleus cli"
 
 #: Reads made again from a new open when another process's checkpoint changed the file under them.
 READ_ATTEMPTS = 3
@@ -235,3 +246,131 @@ def _remove_created(host: Host, path: str, dirs: list[str]) -> None:
             os.rmdir(host.local(d))  # only while empty: anything else put there meanwhile stays
         except OSError:
             return
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DbServer:
+    """A ledger in a PostgreSQL database: ``<db>`` given as a ``postgresql://`` URL, with ``--ledger`` and
+    ``--schema``."""
+
+    arg: str
+    """The URL with its password masked: the only form that is ever printed."""
+    dsn: str
+    """The URL as given (password included): only handed to the driver."""
+    ledger_id: str
+    schema: str
+
+
+def is_url(arg: str) -> bool:
+    """Whether ``<db>`` names a PostgreSQL database rather than a file."""
+    return arg[:16].lower().startswith(PG_SCHEMES)
+
+
+def secrets_in(argv: list[str]) -> list[str]:
+    """The passwords of every PostgreSQL URL among ``argv`` (raw and percent-decoded), so that no message, whatever
+    produced it, can show one."""
+    found: list[str] = []
+    for word in argv:
+        for text in (word, word.partition("=")[2]):  # also --flag=postgresql://…
+            if is_url(text):
+                found += _passwords(text)
+        # libpq's key=value form is not taken for <db> (it is read as a file name), but a message echoing it must
+        # not show its password either.
+        found += [m.strip("'") for m in re.findall(r"\bpassword\s*=\s*('[^']*'|\S+)", word) if not is_url(word)]
+    return [s for s in dict.fromkeys(found) if s]
+
+
+def _passwords(url: str) -> list[str]:
+    userinfo = _userinfo(url)
+    raw = [userinfo.partition(":")[2]] if userinfo and ":" in userinfo else []
+    raw += re.findall(r"[?&]password=([^&#]*)", url)
+    return [*raw, *(urllib.parse.unquote(p) for p in raw)]
+
+
+def _userinfo(url: str) -> str | None:
+    """The ``user:password`` part of a URL: everything before the last ``@`` ahead of the query (a password that
+    holds an unencoded ``/`` or ``@`` is still all of it)."""
+    rest = url.split("://", 1)[1].split("?", 1)[0]
+    return rest.rpartition("@")[0] if "@" in rest else None
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (in the user info or a ``password=`` parameter) replaced by ``***``."""
+    userinfo = _userinfo(url)
+    if userinfo and ":" in userinfo:
+        scheme, rest = url.split("://", 1)
+        user = userinfo.partition(":")[0]
+        url = f"{scheme}://{user}:***@{rest[len(userinfo) + 1 :]}"
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every one of ``secrets`` replaced by ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def db_server(args: Parsed, arg: str, command: str) -> DbServer | None:
+    """``<db>`` as a PostgreSQL ledger when it is a URL (``--ledger`` required, ``--schema`` optional); None for a
+    file, for which ``--schema`` is refused (and ``--ledger`` too, except where the command gives it a meaning for
+    files, as ``append`` does)."""
+    ledger_id = args.string("ledger")
+    schema = args.string("schema")
+    if not is_url(arg):
+        if schema is not None:
+            raise UsageError("--schema is only for a PostgreSQL URL (postgresql://…); a file has none", command)
+        if ledger_id is not None and command not in ("append", "import"):
+            raise UsageError(
+                "--ledger is only for a PostgreSQL URL (postgresql://…); a file holds one ledger, whose id it names",
+                command,
+            )
+        return None
+    if ledger_id is None:
+        raise UsageError(
+            f"--ledger <id> is required with a PostgreSQL URL: a database holds many ledgers ({mask_url(arg)})",
+            command,
+        )
+    return DbServer(mask_url(arg), arg, ledger_id, DEFAULT_SCHEMA if schema is None else schema)
+
+
+def pg_storage(server: DbServer) -> PostgresStorage:
+    """A storage for ``server`` (not opened yet). Imported here: psycopg is an optional extra, needed only for
+    URLs."""
+    from ..storage.postgres import PostgresStorage
+
+    return PostgresStorage(server.dsn, schema=server.schema, application_name=APPLICATION_NAME)
+
+
+def open_existing(server: DbServer) -> PostgresStorage:
+    """The storage of ``server``'s ledger, opened without creating anything (read commands never create a schema
+    or a ledger); a missing one is ``NOT_FOUND``, as a missing file is."""
+    storage = pg_storage(server)
+    try:
+        storage.open(server.ledger_id, create=False)
+    except StorageError as err:
+        if err.details.get("reason") != "missing":
+            raise
+        raise UnusableError(
+            f"{server.arg}: no ledger {json.dumps(server.ledger_id)} in schema {server.schema}", "NOT_FOUND"
+        ) from None
+    return storage
+
+
+def with_server_ledger(server: DbServer, use: Callable[[Ledger], T], *, create: bool = False, **options: Any) -> T:
+    """Opens ``server``'s ledger (verifying it whole), runs ``use`` on it and closes it. Unless ``create``, the
+    ledger must exist. No lock is taken: PostgreSQL serializes appends itself, so readers and any number of writers
+    may share a ledger. ``options`` go to :meth:`Ledger.open` (``checkpoint``)."""
+    storage = pg_storage(server) if create else open_existing(server)
+    try:
+        ledger = Ledger.open(server.ledger_id, storage, **options)
+    except BaseException:
+        storage.close()
+        raise
+    try:
+        return use(ledger)
+    finally:
+        ledger.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .._args import ArgSpec, FlagSpec, Parsed, PositionalSpec, UsageError, json_flag, time_flag
-from .._command import Command, Exit
-from .._files import db_file, validate_record, with_ledger
+from .._command import DB_HELP, PG_FLAGS, Command, Exit
+from .._files import db_file, db_server, validate_record, with_ledger, with_server_ledger
 from .._host import Host
 from .._output import Output, iso_time
 
@@ -27,20 +27,27 @@ def run(args: Parsed, out: Output, host: Host) -> int:
     if timestamp is not None:
         record["timestamp"] = timestamp
     ledger_id = args.string("ledger")
-    db = db_file(host, args.positionals["db"], "append", ledger_id is not None)
+    server = db_server(args, args.positionals["db"], "append")
+    db = None if server else db_file(host, args.positionals["db"], "append", ledger_id is not None)
     # Before the file is opened (or created, with its directory and lock): a refused record changes nothing.
     validate_record(record, ledger_id)
+    where: dict[str, Any] = {"url": server.arg, "schema": server.schema} if server else {"path": db and db.path}
 
     def use(ledger: Any) -> None:
         entry_hash = ledger.append(record)
         entry = ledger.get_entry(entry_hash)
         stored = entry.record if entry else None
         seq = entry.seq if entry else None
-        out.result({"path": db.path, "ledgerId": ledger.id, "hash": entry_hash, "seq": seq, "record": stored})
+        out.result({**where, "ledgerId": ledger.id, "hash": entry_hash, "seq": seq, "record": stored})
         out.line(entry_hash)
         out.note(f'appended seq {seq} to ledger "{ledger.id}" ({iso_time(stored and stored["timestamp"])})')
 
-    with_ledger(host, db, use, create_id=ledger_id, expect_id=ledger_id)
+    if server is not None:
+        # A new ledger (and schema) is created as a new file is; other writers may append meanwhile.
+        with_server_ledger(server, use, create=True)
+    else:
+        assert db is not None
+        with_ledger(host, db, use, create_id=ledger_id, expect_id=ledger_id)
     return Exit.OK
 
 
@@ -51,22 +58,28 @@ COMMAND = Command(
         [
             "Opens the ledger (taking its lock and verifying it first). A file that does not exist is created",
             "when --ledger names the new ledger's id. Without --timestamp the engine stamps the current time.",
+            "In a PostgreSQL database (postgresql://… --ledger <id>) the ledger, and its schema, are created when",
+            "missing; no lock is taken there and any number of writers may append at once.",
         ]
     ),
     spec=ArgSpec(
-        (PositionalSpec("db", "the ledger's SQLite file"),),
+        (PositionalSpec("db", DB_HELP),),
         {
             "stream": FlagSpec("string", "the record's stream (required)", value="<name>"),
             "id": FlagSpec("string", "the record's id (required)", value="<record id>"),
             "payload": FlagSpec("string", "the payload: a JSON object or array (required)", value="<json>"),
             "meta": FlagSpec("string", "optional metadata: a JSON object", value="<json>"),
             "timestamp": FlagSpec("string", "ms since the epoch or ISO 8601 (default: now)", value="<time>"),
-            "ledger": FlagSpec("string", "create the file as this ledger when it does not exist", value="<ledger id>"),
+            "ledger": FlagSpec(
+                "string", "a new file's ledger id; with a PostgreSQL URL the ledger (required)", value="<ledger id>"
+            ),
+            "schema": PG_FLAGS["schema"],
         },
     ),
     examples=(
         "nucleus append ./data/demo.db --stream orders --id order-9 --payload '{\"total\": 12}'",
         "nucleus append new.db --ledger orders --stream orders --id o-1 --payload '[1,2]' --json",
+        "nucleus append postgresql://app@db.example/ledgers --ledger orders --stream orders --id o-2 --payload '{}'",
     ),
     run=run,
 )

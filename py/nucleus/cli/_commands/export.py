@@ -5,19 +5,27 @@ from __future__ import annotations
 import contextlib
 import os
 
+from ..._ledger import Ledger
 from .._args import ArgSpec, FlagSpec, Parsed, PositionalSpec
-from .._command import Command, Exit
-from .._files import db_file, resolve, with_read_only_ledger
+from .._command import DB_HELP, PG_FLAGS, Command, Exit
+from .._files import db_file, db_server, resolve, with_read_only_ledger, with_server_ledger
 from .._host import Host
 from .._output import Output, count, size
 
 
 def run(args: Parsed, out: Output, host: Host) -> int:
-    db = db_file(host, args.positionals["db"], "export")
+    server = db_server(args, args.positionals["db"], "export")
     target = args.string("out")
-    ledger_id, text, entries, caveats = with_read_only_ledger(
-        host, db, lambda ledger: (ledger.id, ledger.export(), len(ledger), ledger.caveats)
-    )
+
+    def read(ledger: Ledger) -> tuple[str, str, int, list[str]]:
+        return ledger.id, ledger.export(), len(ledger), ledger.caveats
+
+    if server is not None:
+        ledger_id, text, entries, caveats = with_server_ledger(server, read)
+    else:
+        ledger_id, text, entries, caveats = with_read_only_ledger(
+            host, db_file(host, args.positionals["db"], "export"), read
+        )
     out.caveats(caveats)
     if target is None:
         out.raw(text)
@@ -47,12 +55,17 @@ COMMAND = Command(
             "Opens the ledger read-only (no lock is taken and no file beside it is created or changed) and verifies",
             "it first, so only a ledger that verifies is exported; what the read-only open cannot promise is printed",
             "on stderr. Without --out the lines go to stdout; with --out the file is written whole or not at all.",
+            "From a PostgreSQL ledger (postgresql://… --ledger <id>) it exports the entries held when it starts.",
         ]
     ),
     spec=ArgSpec(
-        (PositionalSpec("db", "the ledger's SQLite file"),),
-        {"out": FlagSpec("string", "write to this file instead of stdout", value="<file>", short="o")},
+        (PositionalSpec("db", DB_HELP),),
+        {"out": FlagSpec("string", "write to this file instead of stdout", value="<file>", short="o"), **PG_FLAGS},
     ),
-    examples=("nucleus export ./data/demo.db > demo.jsonl", "nucleus export ledger.db --out backup.jsonl"),
+    examples=(
+        "nucleus export ./data/demo.db > demo.jsonl",
+        "nucleus export ledger.db --out backup.jsonl",
+        "nucleus export postgresql://app@db.example/ledgers --ledger orders -o orders.jsonl",
+    ),
     run=run,
 )

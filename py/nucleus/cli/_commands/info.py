@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ...storage._pg_schema import SCHEMA_VERSION
 from .._args import ArgSpec, Parsed, PositionalSpec
-from .._command import Command, Exit
-from .._files import db_file, inspect, lock_holder
+from .._command import DB_HELP, PG_FLAGS, Command, Exit
+from .._files import DbServer, db_file, db_server, inspect, lock_holder, open_existing
 from .._host import Host
 from .._output import Output, count, iso_time, js_json, js_number, size
 
 
 def run(args: Parsed, out: Output, host: Host) -> int:
+    server = db_server(args, args.positionals["db"], "info")
+    if server is not None:
+        return _server_info(server, out)
     db = db_file(host, args.positionals["db"], "info")
     info = inspect(host, db)
     file_size = os.stat(host.local(db.real)).st_size
@@ -44,6 +48,50 @@ def run(args: Parsed, out: Output, host: Host) -> int:
     return Exit.OK
 
 
+def _server_info(server: DbServer, out: Output) -> int:
+    """What a PostgreSQL ledger holds, read without verifying or writing it. A server has no file size and no lock
+    file (PostgreSQL serializes writers itself), so those lines are left out, and so are streams and owner, which
+    only the file reader summarizes."""
+    storage = open_existing(server)
+    try:
+        entries = storage.count()
+        tip = storage.tip()
+        first = next(iter(storage.entries(0)), None) if entries else None
+        format_version = storage.format_version
+    finally:
+        storage.close()
+    latest = tip.hash if tip else None
+    checkpoint = {"size": entries, "hash": latest}
+    out.result(
+        {
+            "url": server.arg,
+            "schema": server.schema,
+            "ledgerId": server.ledger_id,
+            "formatVersion": format_version,
+            "schemaVersion": SCHEMA_VERSION,
+            "entries": entries,
+            "latestHash": latest,
+            "firstTimestamp": first.timestamp if first else None,
+            "lastTimestamp": tip.timestamp if tip else None,
+            "checkpoint": checkpoint,
+            "caveats": [],
+        }
+    )
+    out.line(server.arg)
+
+    def row(key: str, value: str) -> None:
+        out.line(f"  {key.ljust(14)}{value}")
+
+    row("ledger id", server.ledger_id)
+    row("entries", count(entries))
+    row("latest hash", latest or "— (empty)")
+    row("checkpoint", js_json(checkpoint))
+    row("time span", f"{iso_time(first.timestamp)} → {iso_time(tip.timestamp)}" if first and tip else "—")
+    row("format", f"hash format {format_version}, PostgreSQL schema {server.schema} (version {SCHEMA_VERSION})")
+    out.line("  (not verified here: run `nucleus verify` to check the chain)")
+    return Exit.OK
+
+
 def _file_size(path: str) -> int:
     try:
         return os.stat(path).st_size
@@ -70,15 +118,20 @@ def _describe_lock(lock: dict[str, Any] | None) -> str:
 
 COMMAND = Command(
     name="info",
-    summary="Show a ledger file's id, entries, latest hash, checkpoint, versions, size and lock holder.",
+    summary="Show a ledger's id, entries, latest hash, checkpoint, versions, and a file's size and lock holder.",
     description="\n".join(
         [
             "Reads the file read-only, without taking its lock and without verifying the chain (use",
             "`nucleus verify`), so it also works on read-only media, while another process has the ledger open,",
-            "and on a broken file. What that reading cannot promise is printed on stderr.",
+            "and on a broken file. What that reading cannot promise is printed on stderr. For a PostgreSQL ledger",
+            "(postgresql://… --ledger <id>) it shows what the server holds: there is no file size and no lock.",
         ]
     ),
-    spec=ArgSpec((PositionalSpec("db", "the ledger's SQLite file"),)),
-    examples=("nucleus info ./data/demo.db", "nucleus info ledger.db --json"),
+    spec=ArgSpec((PositionalSpec("db", DB_HELP),), dict(PG_FLAGS)),
+    examples=(
+        "nucleus info ./data/demo.db",
+        "nucleus info ledger.db --json",
+        "nucleus info postgres://app@db.example/ledgers --ledger orders --schema audit",
+    ),
     run=run,
 )

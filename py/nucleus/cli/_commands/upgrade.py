@@ -9,12 +9,21 @@ from ..._errors import ConfigError, LedgerMismatch
 from ..._upgrade import upgrade_file
 from .._args import ArgSpec, FlagSpec, Parsed, PositionalSpec, UsageError
 from .._command import Command, Exit
-from .._files import UnusableError, db_file, inspect
+from .._files import UnusableError, db_file, inspect, is_url, mask_url
 from .._host import Host
 from .._output import Output, count, js_json, to_fixed
 
 
 def run(args: Parsed, out: Output, host: Host) -> int:
+    for name in ("old", "new"):
+        if is_url(args.positionals[name]):
+            # Format 1 exists only as SQLite files, and an upgrade writes a new file; a PostgreSQL store holds
+            # format 2 only (`nucleus import` copies an export into one).
+            raise UsageError(
+                f"upgrade reads and writes SQLite files only, not {mask_url(args.positionals[name])}: format 1 exists "
+                "only as files; to move a ledger into PostgreSQL, export it and `nucleus import` the export",
+                "upgrade",
+            )
     ledger_id = args.string("ledger")
     if ledger_id is None:
         raise UsageError(
@@ -80,6 +89,7 @@ COMMAND = Command(
             "complete and synced, holding <new>'s lock meanwhile: a failure leaves no new file. The new ledger holds",
             "the old owner and grants as nucleus.acl entries, then every record in order. <new> must not exist; its",
             "directory must. --ledger must name the ledger id the old file holds (`nucleus info` shows it).",
+            "Both are SQLite files: PostgreSQL URLs are refused (a PostgreSQL store only ever holds format 2).",
         ]
     ),
     spec=ArgSpec(
