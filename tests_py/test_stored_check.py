@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nucleus
-from nucleus._hashing import entry_hash, entry_template, hashes_hex
+from nucleus._hashing import chain_hashes, entry_hash, entry_template, hashes_hex
 from nucleus._host import lent
 from nucleus._stored import _exact, check_chunk, chunk_passes
 
@@ -340,4 +340,6 @@ def test_chunk_hashes_are_the_entry_hashes() -> None:
         hashes.append(prev)
     prevs = [None, *hashes[:-1]]
     assert hashes_hex(entry_template("h"), prevs, records_, list(range(len(records_)))) == "".join(hashes)
+    assert chain_hashes(entry_template("h"), 0, None, records_) == hashes  # appending's inlined chain step
+    assert chain_hashes(entry_template("h"), 5, hashes[4], records_[5:]) == hashes[5:]
     assert hashlib.sha256(b"").hexdigest() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -277,15 +277,18 @@ class Ledger:
     ) -> tuple[list[PreparedRecord], list[bool]]:
         """The records validated, enriched by the modules and canonicalized, and for each whether the engine stamped
         its timestamp (which a catch-up on shared storage may move up; a caller's own timestamp never moves)."""
-        prepared = []
-        stamped = []
+        prepared: list[PreparedRecord] = []
+        # Only shared storage can see the tip move before chaining (the only time _restamp needs to know).
+        stamped: list[bool] = []
+        shared = self._shared
         floor = self._tip.timestamp
         now = _now_ms()
         strict = self.options.strict_validation
+        unique = self.options.unique_ids
         seen_ids: set[str] = set()
         has_modules = bool(self.modules.list())
         for index, record in enumerate(records):
-            stamp = max(now, floor)
+            stamp = now if now >= floor else floor
             try:
                 p = prepare_record(record, default_timestamp=stamp, require_timestamp=strict, json_decoded=json_decoded)
                 enriched = self.modules.before_append(p.fields, ctx) if has_modules else None
@@ -299,7 +302,7 @@ class Ledger:
                     )
                 if p.timestamp < floor:
                     raise _too_early(p.timestamp, floor)
-                if self.options.unique_ids and (p.id in seen_ids or self._storage.latest_by_id(p.id, self._tip.size)):
+                if unique and (p.id in seen_ids or self._storage.latest_by_id(p.id, self._tip.size)):
                     raise ValidationError(
                         f"record id {p.id!r} exists already (uniqueIds is on)", details={"field": "id"}
                     )
@@ -307,11 +310,13 @@ class Ledger:
                 if batch:
                     _at_index(err, index)
                 raise
-            seen_ids.add(p.id)
+            if unique:
+                seen_ids.add(p.id)
             floor = p.timestamp
             prepared.append(p)
-            # The engine chose this timestamp (no module set another): it may move up, should another writer's come.
-            stamped.append(record.get("timestamp") is None and p.timestamp == stamp)
+            if shared:
+                # The engine chose this timestamp (no module set another): it may move up, should another writer's.
+                stamped.append(record.get("timestamp") is None and p.timestamp == stamp)
         return prepared, stamped
 
     def _append(self, records: list[Any], context: Any, batch: bool, json_decoded: bool = False) -> list[str]:
@@ -345,7 +350,7 @@ class Ledger:
         unless the tip moved since ``_prepare`` (another writer on shared storage)."""
         floor = self._tip.timestamp
         if not prepared or prepared[0].timestamp >= floor:
-            return prepared  # _prepare kept them non-decreasing
+            return prepared  # _prepare kept them non-decreasing (always so on storage that is not shared)
         out = []
         for index, (p, auto) in enumerate(zip(prepared, stamped, strict=True)):
             if p.timestamp < floor:
@@ -377,11 +382,11 @@ class Ledger:
         """Chain prepared records after the tip."""
         seq, prev = self._tip.size, self._tip.hash
         hashes = chain_hashes(self._template, seq, prev, [p.canonical for p in prepared])
-        entries = []
-        for p, h in zip(prepared, hashes, strict=True):
-            entries.append(Entry(seq, h, prev, p.id, p.stream, p.timestamp, p.text))
-            seq, prev = seq + 1, h
-        return entries
+        # One comprehension, no per-entry method calls: this is the hot path of a batch.
+        return [
+            Entry(n, h, before, p.id, p.stream, p.timestamp, p.text)
+            for n, p, h, before in zip(itertools.count(seq), prepared, hashes, [prev, *hashes[:-1]])
+        ]
 
     def _acl_timestamp(self) -> int:
         # Access control decides on the state the chain holds now: on shared storage, take in other writers' first.
