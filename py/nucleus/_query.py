@@ -52,6 +52,17 @@ class QuerySpec:
         query asks for such a stream by name."""
         return self.stream is not None and self.stream.startswith(RESERVED_PREFIX)
 
+    def column_filters(self) -> list[tuple[str, str, Any]]:
+        """``(index column, SQL operator, value)`` for each filter given on an index column: what an SQL storage
+        turns into its WHERE clause, with its own placeholder."""
+        given = (
+            ("stream", "=", self.stream),
+            ("record_id", "=", self.record_id),
+            ("timestamp", ">=", self.timestamp_from),
+            ("timestamp", "<=", self.timestamp_to),
+        )
+        return [(column, op, value) for column, op, value in given if value is not None]
+
 
 @dataclass(frozen=True, slots=True)
 class QueryResult:

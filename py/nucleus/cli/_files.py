@@ -374,3 +374,14 @@ def with_server_ledger(server: DbServer, use: Callable[[Ledger], T], *, create: 
         return use(ledger)
     finally:
         ledger.close()
+
+
+def with_writable_ledger(
+    host: Host, server: DbServer | None, db: DbFile | None, ledger_id: str | None, use: Callable[[Ledger], T]
+) -> T:
+    """The ledger a writing command (append, import) writes to: ``server``'s, created when missing (other writers
+    may append meanwhile), or the one in the file ``db`` under its lock, created as ``ledger_id`` when new."""
+    if server is not None:
+        return with_server_ledger(server, use, create=True)
+    assert db is not None
+    return with_ledger(host, db, use, create_id=ledger_id, expect_id=ledger_id)

@@ -647,15 +647,9 @@ class PostgresStorage:
             params.append(spec.end)
         if not spec.includes_reserved:
             where.append(_NOT_RESERVED)
-        for column, value, op in (
-            ("stream", spec.stream, "="),
-            ("record_id", spec.record_id, "="),
-            ("timestamp", spec.timestamp_from, ">="),
-            ("timestamp", spec.timestamp_to, "<="),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} %s")
-                params.append(value)
+        for column, op, value in spec.column_filters():
+            where.append(f"{column} {op} %s")
+            params.append(value)
         order = "DESC" if spec.descending else "ASC"
 
         def read(conn: psycopg.Connection[Any]) -> tuple[list[Entry], int]:

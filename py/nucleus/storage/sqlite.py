@@ -512,15 +512,9 @@ class SqliteStorage:
             params.append(spec.end)
         if not spec.includes_reserved:
             where.append(_NOT_RESERVED)
-        for column, value, op in (
-            ("stream", spec.stream, "="),
-            ("record_id", spec.record_id, "="),
-            ("timestamp", spec.timestamp_from, ">="),
-            ("timestamp", spec.timestamp_to, "<="),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                params.append(value)
+        for column, op, value in spec.column_filters():
+            where.append(f"{column} {op} ?")
+            params.append(value)
         for field, value in spec.conditions:
             path = f"$.payload.{field}"
             json_type = {str: "text", int: "integer"}.get(type(value)) or ("true" if value else "false")

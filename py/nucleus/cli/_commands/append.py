@@ -6,7 +6,7 @@ from typing import Any
 
 from .._args import ArgSpec, FlagSpec, Parsed, PositionalSpec, UsageError, json_flag, time_flag
 from .._command import DB_HELP, PG_FLAGS, Command, Exit
-from .._files import db_file, db_server, validate_record, with_ledger, with_server_ledger
+from .._files import db_file, db_server, validate_record, with_writable_ledger
 from .._host import Host
 from .._output import Output, iso_time
 
@@ -42,12 +42,7 @@ def run(args: Parsed, out: Output, host: Host) -> int:
         out.line(entry_hash)
         out.note(f'appended seq {seq} to ledger "{ledger.id}" ({iso_time(stored and stored["timestamp"])})')
 
-    if server is not None:
-        # A new ledger (and schema) is created as a new file is; other writers may append meanwhile.
-        with_server_ledger(server, use, create=True)
-    else:
-        assert db is not None
-        with_ledger(host, db, use, create_id=ledger_id, expect_id=ledger_id)
+    with_writable_ledger(host, server, db, ledger_id, use)
     return Exit.OK
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._args import ArgSpec, FlagSpec, Parsed, PositionalSpec, UsageError, parse_json
 from .._command import DB_HELP, PG_FLAGS, Command, Exit
-from .._files import UnusableError, db_file, db_server, read_text, validate_export, with_ledger, with_server_ledger
+from .._files import UnusableError, db_file, db_server, read_text, validate_export, with_writable_ledger
 from .._host import Host
 from .._output import Output, count, millis
 
@@ -55,11 +55,7 @@ def run(args: Parsed, out: Output, host: Host) -> int:
             f"{new}) in {millis(ms)}"
         )
 
-    if server is not None:
-        with_server_ledger(server, use, create=True)
-    else:
-        assert db is not None
-        with_ledger(host, db, use, create_id=ledger_id, expect_id=ledger_id)
+    with_writable_ledger(host, server, db, ledger_id, use)
     return Exit.OK
 
 
