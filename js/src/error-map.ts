@@ -16,6 +16,8 @@ import {
   LedgerMismatchError,
   ModuleRejectedError,
   NucleusError,
+  ProofInvalidError,
+  SignatureInvalidError,
   StorageError,
   StorageUnsupportedError,
   ValidationError,
@@ -40,6 +42,8 @@ const CLASSES: { readonly [C in ErrorCode]: ErrorClass } = {
   LEDGER_CLOSED: LedgerClosedError,
   LEDGER_MISMATCH: LedgerMismatchError,
   LEDGER_FULL: LedgerFullError,
+  PROOF_INVALID: ProofInvalidError,
+  SIGNATURE_INVALID: SignatureInvalidError,
 };
 
 /** Whether `code` is one of the stable codes this package knows. */

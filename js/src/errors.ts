@@ -173,3 +173,19 @@ export class LedgerFullError extends NucleusError {
     super("LEDGER_FULL", message, details);
   }
 }
+
+/** `PROOF_INVALID`: a Merkle inclusion or consistency proof, or a checkpoint, does not verify. */
+export class ProofInvalidError extends NucleusError {
+  /** @param message - which check failed @param details - JSON-safe facts (`reason`) */
+  constructor(message: string, details?: JsonObject) {
+    super("PROOF_INVALID", message, details);
+  }
+}
+
+/** `SIGNATURE_INVALID`: a signed note is malformed or lacks enough valid signatures from trusted keys. */
+export class SignatureInvalidError extends NucleusError {
+  /** @param message - what is missing or wrong @param details - JSON-safe facts (`reason`) */
+  constructor(message: string, details?: JsonObject) {
+    super("SIGNATURE_INVALID", message, details);
+  }
+}

@@ -29,6 +29,8 @@ export {
   MissingContextError,
   ModuleRejectedError,
   NucleusError,
+  ProofInvalidError,
+  SignatureInvalidError,
   StorageError,
   StorageUnsupportedError,
   ValidationError,

@@ -22,6 +22,8 @@ ERROR_CODES: dict[str, str] = {
     "LEDGER_CLOSED": "the ledger was closed",
     "LEDGER_MISMATCH": "the database or export belongs to another ledger, or to a newer format",
     "LEDGER_FULL": "the ledger reached its configured maxEntries",
+    "PROOF_INVALID": "a Merkle proof or checkpoint does not verify (details.reason says which check failed)",
+    "SIGNATURE_INVALID": "a signed note lacks enough valid signatures from trusted keys, or is malformed",
 }
 
 
@@ -130,3 +132,15 @@ class LedgerFull(NucleusError):
     """The ledger reached ``max_entries``."""
 
     code = "LEDGER_FULL"
+
+
+class ProofInvalid(NucleusError):
+    """A Merkle inclusion or consistency proof, or a checkpoint, does not verify."""
+
+    code = "PROOF_INVALID"
+
+
+class SignatureInvalid(NucleusError):
+    """A signed note is malformed or lacks enough valid signatures from trusted keys."""
+
+    code = "SIGNATURE_INVALID"

@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   "LEDGER_CLOSED",
   "LEDGER_MISMATCH",
   "LEDGER_FULL",
+  "PROOF_INVALID",
+  "SIGNATURE_INVALID",
 ] as const;
 
 /**
