@@ -36,6 +36,7 @@ from ._errors import (
 from ._hashing import ENTRY_FORMAT_TAG, FORMAT_VERSION, entry_hash, entry_preimage
 from ._ledger import Ledger
 from ._modules import Module, ModuleRegistry, ModuleState
+from ._note import NoteVerdict, generate_key, sign_note, verify_note
 from ._options import LedgerOptions
 from ._query import QueryResult
 from ._records import MAX_ID_LENGTH, MAX_RECORD_BYTES, MAX_STREAM_LENGTH
@@ -72,6 +73,7 @@ __all__ = [
     "ModuleRegistry",
     "ModuleRejected",
     "ModuleState",
+    "NoteVerdict",
     "NucleusError",
     "PostgresStorage",
     "ProofInvalid",
@@ -88,7 +90,10 @@ __all__ = [
     "canonicalize",
     "entry_hash",
     "entry_preimage",
+    "generate_key",
     "is_valid_oid",
     "ledger_resource",
+    "sign_note",
     "upgrade_file",
+    "verify_note",
 ]

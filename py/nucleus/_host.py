@@ -10,6 +10,10 @@ The rules stay here in Python either way. A primitive only ever answers for a wh
 "all of these pass" counts: any other answer (or any error) sends the chunk to the Python checks, which decide
 and name the first bad entry. So a host primitive can make verification faster, never more lenient than its
 own definition below, which the Python suite checks against the exact path when it runs inside Pyodide.
+
+Ed25519 is lent for another reason: Pyodide has no ``cryptography``, so signed notes (``_note``) use the host's
+(Node's ``node:crypto``) as CPython uses ``cryptography``; there is no Python fallback, by design (no
+hand-written cryptography). A browser lends none: WebCrypto's Ed25519 is asynchronous.
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ Sha256Hex = Callable[[bytes, object], str]
 #: are at most ``max_id`` and ``max_stream`` characters. It may say False for any record it does not judge (the
 #: Python path then does).
 RecordsPass = Callable[[bytes, int, bytes, int, int], bool]
+# Ed25519 (RFC 8032) on raw keys. Results cross as hex strings: a string arrives in Python by value, with no
+# JavaScript buffer to convert or free.
+#: ``ed25519_public(seed)``: the 32-byte public key of a 32-byte private seed, as 64 lowercase hex.
+Ed25519Public = Callable[[bytes], str]
+#: ``ed25519_sign(seed, message)``: the 64-byte signature of ``message`` by the key of ``seed``, as 128 hex.
+Ed25519Sign = Callable[[bytes, bytes], str]
+#: ``ed25519_verify(public, message, signature)``: whether ``signature`` (64 bytes) of ``message`` verifies
+#: under the 32-byte ``public`` key; False (never an error) for a key that is not a curve point.
+Ed25519Verify = Callable[[bytes, bytes, bytes], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +47,24 @@ class HostPrimitives:
 
     sha256_hex: Sha256Hex | None = None
     records_pass: RecordsPass | None = None
+    ed25519_public: Ed25519Public | None = None
+    ed25519_sign: Ed25519Sign | None = None
+    ed25519_verify: Ed25519Verify | None = None
 
 
 _lent = HostPrimitives()
 
 
-def install(sha256_hex: Sha256Hex | None = None, records_pass: RecordsPass | None = None) -> None:
+def install(
+    sha256_hex: Sha256Hex | None = None,
+    records_pass: RecordsPass | None = None,
+    ed25519_public: Ed25519Public | None = None,
+    ed25519_sign: Ed25519Sign | None = None,
+    ed25519_verify: Ed25519Verify | None = None,
+) -> None:
     """Called by the host once the engine has started (never by CPython applications)."""
     global _lent
-    _lent = HostPrimitives(sha256_hex, records_pass)
+    _lent = HostPrimitives(sha256_hex, records_pass, ed25519_public, ed25519_sign, ed25519_verify)
 
 
 def lent() -> HostPrimitives:

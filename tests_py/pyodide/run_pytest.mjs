@@ -55,19 +55,24 @@ sys.dont_write_bytecode = True  # no Pyodide .pyc files in the host repository
 sys.path.insert(0, ENGINE)
 `);
 
-// As in the npm package (js/src/runtime/node): lend the verifier the host's SHA-256 and record scanner, straight
-// from their TypeScript source (esbuild, a dev dependency of js/), so the suite holds them to the Python rules.
+// As in the npm package (js/src/runtime/node): lend the verifier the host's SHA-256 and record scanner, and the
+// engine Node's Ed25519, straight from their TypeScript source (esbuild, a dev dependency of js/), so the suite
+// holds them to the Python rules.
 const esbuild = createRequire(path.join(repo, "js", "package.json"))("esbuild");
 const primitives = esbuild.buildSync({
-  entryPoints: [path.join(repo, "js", "src", "runtime", "host-primitives.ts")],
+  stdin: {
+    contents: 'export { lendPrimitives } from "./host-primitives.ts"; export { nodeEd25519 } from "./node/ed25519.ts";',
+    resolveDir: path.join(repo, "js", "src", "runtime"),
+    loader: "ts",
+  },
   bundle: true,
   write: false,
   format: "esm",
   platform: "node",
   external: ["pyodide"],
 }).outputFiles[0].text;
-const { lendPrimitives } = await import(`data:text/javascript;base64,${Buffer.from(primitives).toString("base64")}`);
-lendPrimitives(pyodide, (data) => crypto.createHash("sha256").update(data).digest("hex"));
+const { lendPrimitives, nodeEd25519 } = await import(`data:text/javascript;base64,${Buffer.from(primitives).toString("base64")}`);
+lendPrimitives(pyodide, (data) => crypto.createHash("sha256").update(data).digest("hex"), nodeEd25519);
 
 pyodide.globals.set("ROOT", repo);
 pyodide.globals.set("ARGS", pyodide.toPy(pytestArgs));

@@ -22,6 +22,19 @@ interface PyBytes {
 /** SHA-256 of `data`, lowercase hex: the host's implementation. */
 export type Sha256 = (data: Uint8Array) => string;
 
+/**
+ * Ed25519 (RFC 8032) on raw keys, synchronous: the host's implementation (Node's, in node/ed25519.ts). Unlike
+ * the others it is not a shortcut: Pyodide has no Ed25519 of its own, so the engine's signed notes need it.
+ */
+export interface Ed25519 {
+  /** The 32-byte public key of a 32-byte private seed. */
+  publicKey(seed: Uint8Array): Uint8Array;
+  /** The 64-byte signature of `message` by the key of `seed`. */
+  sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
+  /** Whether `signature` of `message` verifies under `publicKey`: false, never a throw, for a malformed key. */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Containers this deep or deeper are left to the engine (its limit is 64 levels; no record needs this path there). */
 const DEPTH = 32;
@@ -300,8 +313,38 @@ function sha256Pieces(sha256: Sha256, data: PyBytes, lengths: PyBytes): string {
   }
 }
 
-/** Lends the primitives to the engine (`nucleus._host.install`); `sha256` where the host has a synchronous one. */
-export function lendPrimitives(pyodide: PyodideAPI, sha256?: Sha256): void {
+/** A copy of a Python `bytes` argument (its buffer is only valid during the call). */
+function copyOf(value: PyBytes): Uint8Array {
+  const view = value.getBuffer("u8");
+  try {
+    return new Uint8Array(view.data.subarray(0, view.data.length));
+  } finally {
+    view.release();
+  }
+}
+
+/** Lowercase hex: how lent Ed25519 results cross into Python (a string arrives by value, with no buffer to free). */
+function hexOf(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** The `ed25519_*` keyword arguments of `nucleus._host.install` for `ed25519`. */
+function ed25519Primitives(ed25519: Ed25519): Record<string, unknown> {
+  return {
+    ed25519_public: (seed: PyBytes): string => hexOf(ed25519.publicKey(copyOf(seed))),
+    ed25519_sign: (seed: PyBytes, message: PyBytes): string => hexOf(ed25519.sign(copyOf(seed), copyOf(message))),
+    ed25519_verify: (publicKey: PyBytes, message: PyBytes, signature: PyBytes): boolean =>
+      ed25519.verify(copyOf(publicKey), copyOf(message), copyOf(signature)),
+  };
+}
+
+/**
+ * Lends the primitives to the engine (`nucleus._host.install`): `sha256` and `ed25519` where the host has
+ * synchronous ones.
+ */
+export function lendPrimitives(pyodide: PyodideAPI, sha256?: Sha256, ed25519?: Ed25519): void {
   const module = pyodide.pyimport("nucleus._host") as PyProxy & { install: PyProxy & { callKwargs(...args: unknown[]): unknown } };
   const install = module.install;
   try {
@@ -316,7 +359,11 @@ export function lendPrimitives(pyodide: PyodideAPI, sha256?: Sha256): void {
       }
     };
     const hashes = sha256 ? (data: PyBytes, lengths: PyBytes): string => sha256Pieces(sha256, data, lengths) : undefined;
-    install.callKwargs({ records_pass: records, ...(hashes ? { sha256_hex: hashes } : {}) });
+    install.callKwargs({
+      records_pass: records,
+      ...(hashes ? { sha256_hex: hashes } : {}),
+      ...(ed25519 ? ed25519Primitives(ed25519) : {}),
+    });
   } finally {
     install.destroy();
     module.destroy();

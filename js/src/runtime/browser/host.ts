@@ -30,7 +30,8 @@ export function postgresUnsupported(): StorageUnsupportedError {
 /** Platform services in a browser (page or worker). */
 export const browserHost: Host = {
   assets: browserAssets,
-  // The JSON check only: a browser's SHA-256 (WebCrypto) is asynchronous, and the engine's calls are not.
+  // The JSON check only: a browser's SHA-256 and Ed25519 (WebCrypto) are asynchronous, and the engine's calls
+  // are not (so the engine's signed notes refuse with STORAGE_UNSUPPORTED; the package's own use WebCrypto).
   prepare: (pyodide) => lendPrimitives(pyodide),
   openSqlite(config: SqliteStorageConfig): HostStorage {
     throw sqliteUnsupported(config);

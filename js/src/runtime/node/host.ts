@@ -1,5 +1,5 @@
 /**
- * The Node.js {@link Host}: local assets, the fsync hook, the verifier's primitives (SHA-256, JSON), file
+ * The Node.js {@link Host}: local assets, the fsync hook, the verifier's primitives (SHA-256, JSON), Ed25519, file
  * locks and NODEFS mounts; docs/ARCHITECTURE.md ("What Node.js changes") says why each is needed. Not public.
  */
 
@@ -8,6 +8,7 @@ import type { PyodideAPI } from "pyodide";
 import type { Host } from "../host.js";
 import { lendPrimitives, type Sha256 } from "../host-primitives.js";
 import { nodeAssets } from "./assets.js";
+import { nodeEd25519 } from "./ed25519.js";
 import { installFsyncHook } from "./fsync.js";
 import { hostPathsIn } from "./mounts.js";
 import { installPgChannel, resolvePg } from "./pg-channel.js";
@@ -24,7 +25,7 @@ export const nodeHost: Host = {
   assets: nodeAssets,
   prepare(pyodide: PyodideAPI): void {
     installFsyncHook(pyodide);
-    lendPrimitives(pyodide, sha256);
+    lendPrimitives(pyodide, sha256, nodeEd25519);
     installPgChannel(pyodide);
   },
   openSqlite: openSqliteOnNode,
