@@ -29,6 +29,7 @@ const SECTIONS = [
   ["Modules", ["modules.d.ts", "types/module.d.ts"]],
   ["Request contexts", ["context.d.ts", "types/context.d.ts"]],
   ["Access control", ["types/acl.d.ts"]],
+  ["Proofs and signed checkpoints", ["proofs/verify.d.ts", "proofs/checkpoint.d.ts", "proofs/note.d.ts", "types/proof.d.ts"]],
   ["Errors", ["errors.d.ts", "generated/engine-rules.d.ts"]],
   ["JSON types", ["json.d.ts"]],
   ["Runtime", ["runtime-info.d.ts", "version.d.ts"]],

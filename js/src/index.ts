@@ -39,5 +39,9 @@ export {
 } from "./errors.js";
 export type { JsonObject, JsonPrimitive, JsonValue } from "./json.js";
 export type * from "./types/index.js";
+// Proofs and signed checkpoints (issue 10): standalone, they start no engine.
+export { formatCheckpoint, parseCheckpoint } from "./proofs/checkpoint.js";
+export { verifyConsistency, verifyInclusion } from "./proofs/verify.js";
+export { generateKey, signNote, verifyNote } from "./proofs/note.js";
 export { runtimeInfo, type RuntimeInfo } from "./runtime-info.js";
 export { VERSION as version } from "./version.js";

@@ -11,7 +11,7 @@ import type { OpenResult, Transport } from "./runtime/bridge-types.js";
 import type { HostStorage } from "./runtime/host.js";
 import type { CheckParams } from "./types/acl.js";
 import type { Ledger, LedgerAcl, LedgerModules } from "./types/ledger.js";
-import { checkContext, checkObject, checkRecord, checkRecords, checkString, checkVerifyOptions, KNOWN_KEYS } from "./validate.js";
+import { checkContext, checkCount, checkObject, checkRecord, checkRecords, checkString, checkVerifyOptions, KNOWN_KEYS } from "./validate.js";
 
 /** The names of `T`'s methods, each after `prefix`. */
 type MethodNames<T, Prefix extends string = ""> = {
@@ -51,6 +51,8 @@ const REQUESTS: { [O in Op]: (...args: Parameters<Method<O>>) => JsonObject | un
   hasStorage: () => undefined,
   verifyStorage: (options = {}) => checkVerifyOptions("verifyStorage", options),
   checkpoint: () => undefined,
+  inclusionProof: (seq, size) => ({ seq: checkCount("seq", seq), size: size === undefined ? null : checkCount("size", size) }),
+  consistencyProof: (oldSize, newSize) => ({ from: checkCount("oldSize", oldSize), to: newSize === undefined ? null : checkCount("newSize", newSize) }),
   export: () => undefined,
   importEntries: (data, context) => withContext({ data: checkString("import data", data) }, context),
   metrics: () => undefined,

@@ -21,7 +21,7 @@ export const KNOWN_KEYS = {
   context: ["requesterOid", "timestamp", "metadata"],
   createContext: ["timestamp", "metadata"],
   verify: ["checkpoint"],
-  checkpoint: ["size", "hash"],
+  checkpoint: ["origin", "size", "root", "hash"],
   query: ["stream", "id", "timestampFrom", "timestampTo", "moduleFilters", "offset", "limit", "order"],
   grant: ["subjectOid", "resourceOid", "action", "grantedBy", "grantedAt", "expiresAt", "metadata"],
   aclCheck: ["requesterOid", "subjectOid", "resourceOid", "action"],
@@ -131,6 +131,14 @@ export function checkString(name: string, value: unknown): string {
   return value;
 }
 
+/** Checks a count or index argument (a seq, a size): a non-negative safe integer. */
+export function checkCount(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new ArgumentError(`${name} must be a non-negative integer, got ${describe(value)}`, { argument: name });
+  }
+  return value;
+}
+
 /**
  * Checks an object argument (filters, options, grants): a plain object whose keys are all in `known`
  * (`INVALID_ARGUMENT` naming the first other one) and whose values are JSON. Top-level undefined values
@@ -149,8 +157,8 @@ export function checkObject(name: string, value: unknown, known: readonly string
 }
 
 /**
- * Checks the options of `verify` / `verifyStorage`, including a checkpoint given as `{size, hash}` (its
- * text form is a string and is left to the engine).
+ * Checks the options of `verify` / `verifyStorage`, including a checkpoint given as `{origin, size, root, hash}` or
+ * a legacy `{size, hash}` (its text form is a string and is left to the engine).
  */
 export function checkVerifyOptions(method: "verify" | "verifyStorage", options: unknown): JsonObject {
   const checked = checkObject(`${method} options`, options, KNOWN_KEYS.verify, `${method} option`);
@@ -158,7 +166,7 @@ export function checkVerifyOptions(method: "verify" | "verifyStorage", options: 
   return checked;
 }
 
-/** Refuses a `{size, hash}` checkpoint with another key (`INVALID_ARGUMENT`); the engine checks the rest. */
+/** Refuses a checkpoint object with a key other than `origin`, `size`, `root`, `hash` (`INVALID_ARGUMENT`); the engine checks the rest. */
 export function checkCheckpoint(checkpoint: unknown): void {
   if (isPlainObject(checkpoint)) checkKeys(checkpoint, KNOWN_KEYS.checkpoint, "checkpoint field", ArgumentError, { argument: "checkpoint" });
 }

@@ -229,7 +229,7 @@ test("builder and error table", async () => {
   await ledger.close();
   const info = await nucleus.runtimeInfo();
   assert.equal(info.engine, nucleus.version);
-  assert.equal(nucleus.ERROR_CODES.length, 13);
+  assert.equal(nucleus.ERROR_CODES.length, 15);
   mkdirSync(tempDir(), { recursive: true });
 });
 

@@ -14,8 +14,8 @@
  * stdlib and the snapshot from here too (src/runtime/node/assets.ts). engine/ is a build intermediate
  * (kept so that `--js-only` can rebuild dist/) and is not shipped.
  *
- * Two modules differ from the Node bundle, swapped in by a plugin: runtime/select-host.ts becomes
- * runtime/browser/select-host.ts, and the `pyodide` package becomes runtime/browser/pyodide-loader.ts,
+ * Three modules differ from the Node bundle, swapped in by a plugin: runtime/select-host.ts becomes
+ * runtime/browser/select-host.ts, runtime/crypto.ts (`node:crypto`) runtime/browser/crypto.ts (WebCrypto), and the `pyodide` package becomes runtime/browser/pyodide-loader.ts,
  * which imports pyodide.mjs from the assets folder at run time.
  */
 
@@ -27,16 +27,18 @@ import * as esbuild from "esbuild";
 /** Pyodide's files a page needs (pyodide.js, the console pages and the source maps are not). */
 export const PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "pyodide-lock.json"];
 
-/** Redirects the two platform modules to their browser versions. */
+/** Redirects the platform modules to their browser versions. */
 function browserModules(root) {
   const browserDir = join(root, "src", "runtime", "browser");
   return {
     name: "nucleus-browser-modules",
     setup(build) {
       build.onResolve({ filter: /^pyodide$/ }, () => ({ path: join(browserDir, "pyodide-loader.ts") }));
-      build.onResolve({ filter: /(^|\/)select-host\.js$/ }, (args) =>
-        args.importer.startsWith(browserDir) ? undefined : { path: join(browserDir, "select-host.ts") },
-      );
+      for (const name of ["select-host", "crypto"]) {
+        build.onResolve({ filter: new RegExp(`(^|/)${name}\\.js$`) }, (args) =>
+          args.importer.startsWith(browserDir) ? undefined : { path: join(browserDir, `${name}.ts`) },
+        );
+      }
       build.onResolve({ filter: /^node:/ }, (args) => ({
         errors: [{ text: `${args.path} imported by ${args.importer} would reach the browser bundle` }],
       }));

@@ -2,7 +2,7 @@
 
 import type { AclConfig } from "./acl.js";
 import type { ModuleConfig } from "./module.js";
-import type { Checkpoint } from "./record.js";
+import type { CheckpointInput } from "./record.js";
 
 /**
  * Where the engine runs: in this process, inside Pyodide (CPython compiled to WebAssembly), the only
@@ -112,7 +112,7 @@ export interface LedgerConfig {
    */
   owner?: string;
   /** A checkpoint the stored chain must extend; opening fails with `CHAIN_INVALID` otherwise. */
-  checkpoint?: Checkpoint;
+  checkpoint?: CheckpointInput;
   /**
    * `"full"` (default) verifies the whole stored chain when opening; `"fromCheckpoint"` (needs `checkpoint`) only
    * the checkpoint's last entry and what follows it; see {@link OpenVerification} for what that does not prove.

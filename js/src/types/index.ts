@@ -22,9 +22,12 @@ export type {
   ModuleState,
   ProofModuleConfig,
 } from "./module.js";
+export type { ConsistencyProof, InclusionProof, NoteKeyPair, NoteVerdict, VerifyNoteOptions } from "./proof.js";
 export type {
   Checkpoint,
+  CheckpointInput,
   ImportResult,
+  KeptCheckpoint,
   LedgerEntry,
   LedgerRecord,
   NewRecord,

@@ -5,8 +5,10 @@
 
 import type { CheckParams, Grant, RevokeParams } from "./acl.js";
 import type { ModuleMetadata, ModuleState } from "./module.js";
+import type { ConsistencyProof, InclusionProof } from "./proof.js";
 import type {
   Checkpoint,
+  CheckpointInput,
   ImportResult,
   LedgerEntry,
   LedgerRecord,
@@ -18,8 +20,11 @@ import type { RequestContext } from "./context.js";
 
 /** Options of {@link Ledger.verify} and {@link Ledger.verifyStorage}. */
 export interface VerifyOptions {
-  /** Also check that the chain extends this checkpoint. */
-  checkpoint?: Checkpoint;
+  /**
+   * Also check that the chain extends this checkpoint (a kept {@link Checkpoint}, a legacy `{size, hash}`, or
+   * either's text); its root, when it has one, must be the ledger's root at that size.
+   */
+  checkpoint?: CheckpointInput;
 }
 
 /** The loaded modules of a ledger. */
@@ -93,8 +98,24 @@ export interface Ledger extends AsyncDisposable {
   hasStorage(): Promise<boolean>;
   /** Re-reads the storage and verifies it from scratch; `false` when there is no storage. */
   verifyStorage(options?: VerifyOptions): Promise<boolean>;
-  /** The current `{size, hash}`, to keep elsewhere and check later with `verify({checkpoint})`. */
+  /**
+   * The current `{origin, size, root, hash}`, to keep elsewhere (or sign: {@link formatCheckpoint},
+   * {@link signNote}) and check later with `verify({checkpoint})`, {@link verifyInclusion} and
+   * {@link verifyConsistency}.
+   */
   checkpoint(): Promise<Checkpoint>;
+  /**
+   * That entry `seq` is in the ledger as of size `size` (default: the current length): an RFC 9162 inclusion proof
+   * for {@link verifyInclusion}, against the checkpoint of that size. `seq` must be below `size`, and `size` at
+   * most the length (else `INVALID_ARGUMENT`).
+   */
+  inclusionProof(seq: number, size?: number): Promise<InclusionProof>;
+  /**
+   * That the ledger of `newSize` entries (default: the current length) extends the ledger of `oldSize` entries:
+   * an RFC 9162 consistency proof for {@link verifyConsistency}. Needs 1 <= `oldSize` <= `newSize` <= the length
+   * (else `INVALID_ARGUMENT`).
+   */
+  consistencyProof(oldSize: number, newSize?: number): Promise<ConsistencyProof>;
   /** The whole ledger as JSON Lines text (docs/FORMAT.md, Export). */
   export(): Promise<string>;
   /**

@@ -82,13 +82,43 @@ export interface QueryResult {
   hasMore: boolean;
 }
 
-/** A signed-off point of the chain: its length and the hash of its last entry. */
+/**
+ * A signed-off point of the chain, as {@link Ledger.checkpoint} returns it: its length, the hash of its last
+ * entry and the RFC 9162 Merkle root of its entries. Its text form ({@link formatCheckpoint}) is a C2SP
+ * tlog-checkpoint note body, which {@link signNote} signs.
+ */
 export interface Checkpoint {
+  /** `"nucleus/<ledger id>"`: which log this is a checkpoint of. */
+  origin: string;
   /** Number of entries covered. */
   size: number;
+  /** Merkle root of the entries `0 .. size - 1` (RFC 9162 §2.1.1), base64 with padding. */
+  root: string;
   /** Hash of entry `size - 1`; `null` when `size` is 0 (docs/FORMAT.md §4b). */
   hash: string | null;
 }
+
+/**
+ * A checkpoint as kept and given back: a {@link Checkpoint}, or a legacy `{size, hash}` (kept before checkpoints
+ * had roots; its root is then not checked). Where a checkpoint is taken, its text form is accepted too
+ * ({@link CheckpointInput}).
+ */
+export interface KeptCheckpoint {
+  /** `"nucleus/<ledger id>"`; absent in a legacy checkpoint. */
+  origin?: string;
+  /** Number of entries covered. */
+  size: number;
+  /** Merkle root, base64; absent in a legacy checkpoint. */
+  root?: string;
+  /** Hash of entry `size - 1`; `null` when `size` is 0. */
+  hash: string | null;
+}
+
+/**
+ * What every function that takes a checkpoint accepts: a {@link KeptCheckpoint}, or its text form (the C2SP
+ * tlog-checkpoint body of {@link formatCheckpoint}, or the legacy `nucleus checkpoint v1` text).
+ */
+export type CheckpointInput = KeptCheckpoint | string;
 
 /** Result of {@link Ledger.importEntries}. */
 export interface ImportResult {
