@@ -4,7 +4,8 @@ Unix socket in that folder and on a free localhost port, stopped and deleted at 
 PostgreSQL refuses to run as root, so when this process is root the folder is given to the ``postgres`` user and
 every server command runs as that user (``runuser``). The binaries come from ``PATH`` or Debian's
 ``/usr/lib/postgresql/<version>/bin`` (``scripts/setup.sh --system`` installs the ``postgresql`` package); set
-``NUCLEUS_PG_BIN`` to use others. Importable anywhere (also inside Pyodide, where nothing here is called).
+``NUCLEUS_PG_BIN`` to use others. Importable anywhere. Inside Pyodide, which cannot start processes, the tests
+``attach()`` to a cluster the host started instead: test_pyodide_pytest.py passes its DSN in ``NUCLEUS_TEST_PG_DSN``.
 
 The superuser ``nucleus`` connects over the socket without a password (trust); over TCP every user needs its
 password (scram-sha-256), so a wrong password can be tested.
@@ -30,6 +31,8 @@ PASSWORD = "nucleus-test-password"
 DATABASE = "nucleus_test"
 # Every server command is bounded: no test may hang on a server that does not come up or go down.
 _COMMAND_TIMEOUT = 60
+# The socket DSN of a running cluster, for a test run that cannot start one (the suite inside Pyodide).
+DSN_VARIABLE = "NUCLEUS_TEST_PG_DSN"
 
 
 class ClusterUnavailable(RuntimeError):
@@ -92,12 +95,11 @@ class Cluster:
 
     def dsn(self, dbname: str = DATABASE, **params: Any) -> str:
         """A libpq connection string over the Unix socket (as the superuser, no password)."""
-        query = {"host": str(self.socket_dir), "port": self.port, "user": SUPERUSER, "dbname": dbname, **params}
-        return "postgresql:///?" + urllib.parse.urlencode(query)
+        return _socket_dsn(self.socket_dir, self.port, dbname, **params)
 
     def tcp_dsn(self, dbname: str = DATABASE, *, user: str = SUPERUSER, password: str = PASSWORD) -> str:
         """A URL over localhost TCP, which needs the password."""
-        return f"postgresql://{user}:{urllib.parse.quote(password)}@127.0.0.1:{self.port}/{dbname}"
+        return _tcp_dsn(self.port, dbname, user, password)
 
     # -- server commands -----------------------------------------------------------------------------------
 
@@ -176,6 +178,54 @@ class Cluster:
         with psycopg.connect(self.dsn(dbname), autocommit=True, connect_timeout=10) as conn:
             cur = conn.execute(sql, params)
             return cur.fetchall() if cur.description else []
+
+
+def _socket_dsn(socket_dir: Path, port: int, dbname: str, **params: Any) -> str:
+    query = {"host": str(socket_dir), "port": port, "user": SUPERUSER, "dbname": dbname, **params}
+    return "postgresql:///?" + urllib.parse.urlencode(query)
+
+
+def _tcp_dsn(port: int, dbname: str, user: str, password: str) -> str:
+    return f"postgresql://{user}:{urllib.parse.quote(password)}@127.0.0.1:{port}/{dbname}"
+
+
+@dataclass
+class AttachedCluster:
+    """A cluster another process started and owns (``Cluster.dsn()`` names it): the same ``dsn()``, ``tcp_dsn()``
+    and ``execute()``, the statements sent through the engine's own driver (inside Pyodide, the host's channel)."""
+
+    socket_dir: Path
+    port: int
+    running: bool = True
+
+    def dsn(self, dbname: str = DATABASE, **params: Any) -> str:
+        return _socket_dsn(self.socket_dir, self.port, dbname, **params)
+
+    def tcp_dsn(self, dbname: str = DATABASE, *, user: str = SUPERUSER, password: str = PASSWORD) -> str:
+        return _tcp_dsn(self.port, dbname, user, password)
+
+    def execute(self, sql: str, params: Any = None, *, dbname: str = DATABASE) -> list[tuple[Any, ...]]:
+        from nucleus.storage import postgres
+
+        conn = postgres._driver().connect(
+            self.dsn(dbname), autocommit=True, connect_timeout=10, application_name="nucleus-test"
+        )
+        try:
+            cur = conn.execute(sql, params)
+            return list(cur.fetchall()) if getattr(cur, "description", True) else []
+        finally:
+            conn.close()
+
+    def remove(self) -> None:
+        """Nothing: the process that started the cluster stops it."""
+
+
+def attach(dsn: str) -> AttachedCluster:
+    """The cluster that ``Cluster.dsn()`` of another process named."""
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(dsn).query))
+    if "host" not in query or "port" not in query:
+        raise ClusterUnavailable(f"{DSN_VARIABLE} must be a socket DSN from pg_cluster (host and port), got {dsn!r}")
+    return AttachedCluster(Path(query["host"]), int(query["port"]))
 
 
 def start_cluster() -> Cluster:

@@ -1,6 +1,7 @@
 """PostgresStorage in one process: conformance, many ledgers per schema, the schema's versions, options, and two
 writers of one ledger (two storages) taking each other's entries in. Needs a throwaway cluster (conftest
-``postgres``), so ``host_only``; only the test of a missing driver runs inside Pyodide too."""
+``postgres``). Runs inside Pyodide too, through the npm package's PostgreSQL channel (tests_py/pyodide), except the
+test that needs threads."""
 
 from __future__ import annotations
 
@@ -18,13 +19,12 @@ from support import T0, raises_code
 OWNER = "oid:onoal:user:owner"
 ALICE = "oid:onoal:user:alice"
 
-host_only = pytest.mark.host_only  # needs a PostgreSQL server: subprocesses
-
 
 def test_without_psycopg_importing_works_and_constructing_names_the_extra(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg raises ImportError
     if sys.platform == "emscripten":
-        # Pyodide never uses psycopg: it asks the host's channel, which only Node.js lends (not this test runner).
+        # Pyodide never uses psycopg: it asks the host's channel, which only Node.js lends (a browser has none).
+        monkeypatch.setitem(sys.modules, "_nucleus_pg_host", None)
         err = raises_code("STORAGE_UNSUPPORTED", lambda: nucleus.PostgresStorage("postgresql://localhost/x"))
         assert "Node.js" in err.message
         return
@@ -50,17 +50,14 @@ def rec(i: int, stream: str = "events", ts: int | None = None, **payload: Any) -
     return record
 
 
-@host_only
 def test_conformance(make):
     check_storage(make)
 
 
-@host_only
 def test_conformance_over_tcp_with_a_password(postgres, pg_schema):
     check_storage(lambda: nucleus.PostgresStorage(postgres.tcp_dsn(), schema=pg_schema))
 
 
-@host_only
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
@@ -77,13 +74,11 @@ def test_bad_options_are_config_errors(postgres, kwargs, fragment):
     assert fragment in err.message
 
 
-@host_only
 @pytest.mark.parametrize("dsn", ["", "   ", "not a = valid = dsn", "host='unterminated"])
 def test_bad_connection_strings_are_config_errors(dsn):
     raises_code("INVALID_CONFIG", lambda: nucleus.PostgresStorage(dsn))
 
 
-@host_only
 def test_a_ledger_survives_reopening_and_serves_reads(make):
     with nucleus.Ledger.open("orders", make()) as lg:
         hashes = [lg.append(rec(i, ts=T0 + i)) for i in range(5)]
@@ -102,7 +97,6 @@ def test_a_ledger_survives_reopening_and_serves_reads(make):
         raises_code("LEDGER_MISMATCH", lambda: other.import_entries(exported))
 
 
-@host_only
 def test_payload_conditions_match_type_and_value_and_read_any_record(make):
     """Module filters compare canonical JSON text: 1 is not "1", and a NUL (which jsonb refuses) is fine."""
     with nucleus.Ledger.open("assets", make(), modules=[nucleus.AssetModule()]) as lg:
@@ -115,7 +109,6 @@ def test_payload_conditions_match_type_and_value_and_read_any_record(make):
         assert lg.get_by_id("a")["payload"]["owner_oid"] == "x\u0000y"
 
 
-@host_only
 def test_many_ledgers_in_one_schema_are_independent(make, postgres, pg_schema):
     a, b = nucleus.Ledger.open("a", make()), nucleus.Ledger.open("b", make())
     try:
@@ -138,14 +131,12 @@ def test_many_ledgers_in_one_schema_are_independent(make, postgres, pg_schema):
     assert all("(ledger_id" in definition for _, definition in keys if "meta" not in _), keys
 
 
-@host_only
 def test_one_storage_object_serves_one_ledger(make):
     s = make()
     with nucleus.Ledger.open("a", s):
         raises_code("LEDGER_MISMATCH", lambda: s.open("b"))
 
 
-@host_only
 def test_opening_without_create_refuses_a_missing_ledger(make):
     s = make()
     err = raises_code("STORAGE_ERROR", lambda: s.open("nope", create=False))
@@ -158,7 +149,6 @@ def test_opening_without_create_refuses_a_missing_ledger(make):
     raises_code("INVALID_CONFIG", lambda: nucleus.Ledger.open("nope", make(), acl="inMemory"))
 
 
-@host_only
 def test_a_newer_schema_version_is_refused_and_left_alone(make, postgres, pg_schema):
     with nucleus.Ledger.open("a", make()):
         pass
@@ -168,7 +158,6 @@ def test_a_newer_schema_version_is_refused_and_left_alone(make, postgres, pg_sch
     assert postgres.execute(f"SELECT value FROM \"{pg_schema}\".meta WHERE key = 'schema_version'") == [("99",)]
 
 
-@host_only
 def test_a_schema_holding_other_tables_is_not_taken_over(make, postgres, pg_schema):
     postgres.execute(f'CREATE SCHEMA "{pg_schema}"')
     postgres.execute(f'CREATE TABLE "{pg_schema}".customers (id int)')
@@ -178,7 +167,6 @@ def test_a_schema_holding_other_tables_is_not_taken_over(make, postgres, pg_sche
     assert tables == [("customers",)]
 
 
-@host_only
 def test_an_empty_existing_schema_is_used(make, postgres, pg_schema):
     postgres.execute(f'CREATE SCHEMA "{pg_schema}"')
     with nucleus.Ledger.open("a", make()) as lg:
@@ -186,7 +174,7 @@ def test_an_empty_existing_schema_is_used(make, postgres, pg_schema):
         assert len(lg) == 1
 
 
-@host_only
+@pytest.mark.host_only  # threads, which Pyodide has not
 def test_the_migrations_run_once_for_processes_opening_a_new_schema_together(make):
     """Two storages creating the same new schema at once: the advisory lock makes one create it, the other use it."""
     import threading
@@ -211,7 +199,6 @@ def test_the_migrations_run_once_for_processes_opening_a_new_schema_together(mak
 # -- two writers of one ledger, in one process -------------------------------------------------------------------
 
 
-@host_only
 def test_a_writer_takes_in_the_other_writers_entries_before_its_own(make):
     with nucleus.Ledger.open("shared", make()) as one, nucleus.Ledger.open("shared", make()) as two:
         h1 = one.append(rec(1, ts=T0 + 10))
@@ -226,7 +213,6 @@ def test_a_writer_takes_in_the_other_writers_entries_before_its_own(make):
         assert [e["id"] for e in two.query().records] == ["r1", "r2", "r3", "r4"]
 
 
-@host_only
 def test_engine_stamped_timestamps_move_up_to_the_other_writers_last(make):
     with nucleus.Ledger.open("clock", make()) as one, nucleus.Ledger.open("clock", make()) as two:
         one.append(rec(0, ts=T0))
@@ -241,7 +227,6 @@ def test_engine_stamped_timestamps_move_up_to_the_other_writers_last(make):
         two.verify()
 
 
-@host_only
 def test_a_callers_timestamp_below_another_writers_is_refused_and_nothing_is_written(make):
     with nucleus.Ledger.open("clock", make()) as one, nucleus.Ledger.open("clock", make()) as two:
         two.append(rec(0, ts=T0))
@@ -259,7 +244,6 @@ def test_a_callers_timestamp_below_another_writers_is_refused_and_nothing_is_wri
         assert len(one) == 2
 
 
-@host_only
 def test_unique_ids_hold_across_writers(make):
     options = {"uniqueIds": True}
     with (
@@ -273,7 +257,6 @@ def test_unique_ids_hold_across_writers(make):
         assert len(one) == 1
 
 
-@host_only
 def test_max_entries_holds_across_writers(make):
     options = {"maxEntries": 2}
     with (
@@ -285,7 +268,6 @@ def test_max_entries_holds_across_writers(make):
         raises_code("LEDGER_FULL", lambda: two.append(rec(3)))
 
 
-@host_only
 def test_access_control_lives_in_the_shared_chain(make):
     ctx_owner, ctx_alice = {"requesterOid": OWNER}, {"requesterOid": ALICE}
     with (
@@ -324,7 +306,6 @@ def test_access_control_lives_in_the_shared_chain(make):
         raises_code("LEDGER_MISMATCH", lambda: nucleus.Ledger.open("acl", make(), acl="inMemory", owner=ALICE))
 
 
-@host_only
 def test_an_owner_is_written_once_when_two_writers_create_it(make):
     with nucleus.Ledger.open("race", make()) as first:
         first.append(rec(0, ts=T0))
@@ -341,7 +322,6 @@ def test_an_owner_is_written_once_when_two_writers_create_it(make):
         two.close()
 
 
-@host_only
 def test_import_on_shared_storage_skips_what_another_writer_stored(make):
     source = nucleus.Ledger.open("imp", nucleus.MemoryStorage())
     source.append_batch([rec(i, ts=T0 + i) for i in range(6)])
@@ -353,7 +333,6 @@ def test_import_on_shared_storage_skips_what_another_writer_stored(make):
         assert len(two) == 6 and two.checkpoint() == source.checkpoint()
 
 
-@host_only
 def test_a_closed_storage_refuses_with_a_code(make):
     s = make()
     lg = nucleus.Ledger.open("closed", s)
@@ -363,7 +342,6 @@ def test_a_closed_storage_refuses_with_a_code(make):
     assert err.details["reason"] == "closed"
 
 
-@host_only
 def test_long_catch_ups_and_verifications_stream_and_abandoned_streams_end(make, postgres):
     """More than 1,024 rows to take in (a cursor inside the append transaction), more than one fetch of 4,096 rows
     to verify, and a stream dropped unfinished: its connection and transaction end with it."""

@@ -1,6 +1,7 @@
 """Rows edited, deleted or inserted in PostgreSQL behind the engine's back: found on open, by ``verify()`` of an open
 ledger, and by a writer taking the rows in before its own append (which then writes nothing), with ``CHAIN_INVALID``
-naming the seq and the kind. Another ledger of the same schema is not affected."""
+naming the seq and the kind. Another ledger of the same schema is not affected. Runs inside Pyodide too, through the
+npm package's PostgreSQL channel (tests_py/pyodide)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import pytest
 import nucleus
 from nucleus._hashing import entry_hash
 from support import T0, raises_code
-
-pytestmark = pytest.mark.host_only  # needs a PostgreSQL server (subprocesses)
 
 N = 8
 

@@ -3,12 +3,15 @@
 Downloads the pinned pure-Python wheels of tests_py/pyodide/requirements.txt once into .cache/pyodide-wheels/
 (pip, from PyPI), then runs tests_py/pyodide/run_pytest.mjs, which installs them into Pyodide and calls
 ``pytest.main`` there with ``-m "not host_only"``. Pyodide's own pytest summary is shown at the end of this run.
+The PostgreSQL tests in there reach the session's throwaway cluster (conftest ``postgres``, whose DSN this passes in
+``NUCLEUS_TEST_PG_DSN``) through the npm package's own channel (node-postgres in a worker thread).
 Needs js/node_modules/pyodide (``npm ci`` in js/, which scripts/test.sh runs first).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from pg_cluster import DSN_VARIABLE
 from support import PYODIDE_SUMMARY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +66,7 @@ def test_the_pyodide_pins_match_the_test_extra() -> None:
 
 
 @pytest.mark.host_only  # starts Node, which starts Pyodide: this is the Pyodide run itself
-def test_the_suite_passes_inside_pyodide(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_the_suite_passes_inside_pyodide(tmp_path: Path, request: pytest.FixtureRequest, postgres) -> None:
     assert shutil.which("node"), "Node.js is needed to run Pyodide"
     assert (PYODIDE / "pyodide.js").exists(), f"{PYODIDE} is missing: run `npm ci` in js/"
     runner = ROOT / "tests_py" / "pyodide" / "run_pytest.mjs"
@@ -70,6 +74,7 @@ def test_the_suite_passes_inside_pyodide(tmp_path: Path, request: pytest.Fixture
     run = subprocess.run(
         ["node", str(runner), str(PYODIDE), str(_wheels()), str(tmp_path), *args],
         cwd=ROOT,
+        env={**os.environ, DSN_VARIABLE: postgres.dsn()},
         capture_output=True,
         text=True,
         timeout=600,

@@ -1,17 +1,19 @@
 /**
  * PostgreSQL under Node.js (postgresStorage): the API against a throwaway cluster (test/helpers/pg.py starts one
  * with tests_py/pg_cluster.py, and stops and deletes it when this file ends or dies), CPython interop, many
- * writers in both runtimes at once, coded failures, and a missing `pg`. Needs $PYTHON with psycopg and the
- * PostgreSQL server binaries (scripts/setup.sh --system installs them); without them every test here fails.
+ * writers in both runtimes at once, a writer killed mid-batch, tampered rows, coded failures, and a missing `pg`.
+ * Needs $PYTHON with psycopg and the PostgreSQL server binaries (scripts/setup.sh --system installs them); without
+ * them every test here fails.
  */
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { consumerDir, loadPackage, runScript, tempDir } from "./helpers/consumer.mjs";
 import { runCli } from "./helpers/cli.mjs";
 
@@ -281,4 +283,140 @@ test("the nucleus bin takes a postgresql:// URL: append, verify, info, export, i
   assert.equal(r.json.error.code, "STORAGE_ERROR");
   assert.equal(r.json.error.details.reason, "auth");
   assert.ok(!(r.stdout + r.stderr).includes("not-the-password"));
+});
+
+// A Node writer killed with SIGKILL while it appends (tests_py/test_postgres_concurrency.py kills a CPython one): it
+// reports every call that resolved, one line each, in a file; it is killed while its backend holds an open append
+// transaction (seen in pg_stat_activity: it alone connects over TCP). Another Node writer goes on meanwhile.
+test("a Node writer killed with SIGKILL mid-batch: every append it resolved is there, no batch in part, the other goes on", { timeout: 240_000 }, async () => {
+  const s = schema();
+  const dir = tempDir();
+  const reports = join(dir, "victim.jsonl");
+  const victim = `
+import { appendFileSync } from "node:fs";
+import { createLedger, postgresStorage } from "@onoal/nucleus";
+const [dsn, schema, out] = process.argv.slice(2);
+const ledger = await createLedger({ id: "shared", storage: postgresStorage(dsn, { schema }) });
+const rec = (t, i) => ({ id: t + "-" + i, stream: "pg", payload: { by: t, i } });
+appendFileSync(out, JSON.stringify({ kind: "pid", pid: process.pid }) + "\\n");
+for (let b = 0; b < 200; b++) {
+  for (let i = 0; i < 3; i++) {
+    const hash = await ledger.append(rec("victim-a" + b, i));
+    appendFileSync(out, JSON.stringify({ kind: "append", round: b, i, hashes: [hash] }) + "\\n");
+  }
+  const hashes = await ledger.appendBatch(Array.from({ length: 400 }, (_, i) => rec("victim-b" + b, i)));
+  appendFileSync(out, JSON.stringify({ kind: "batch", batch: b, hashes }) + "\\n");
+}
+`;
+  const other = `
+import { createLedger, postgresStorage } from "@onoal/nucleus";
+const [dsn, schema] = process.argv.slice(2);
+const ledger = await createLedger({ id: "shared", storage: postgresStorage(dsn, { schema }) });
+const rec = (t, i) => ({ id: t + "-" + i, stream: "pg", payload: { by: t, i } });
+const hashes = [];
+for (let i = 0; i < 400; i++) {
+  hashes.push(await ledger.append(rec("other", i)));
+  if (i % 100 === 99) hashes.push(...(await ledger.appendBatch(Array.from({ length: 25 }, (_, j) => rec("other-b" + i, j)))));
+}
+await ledger.close();
+console.log(JSON.stringify(hashes));
+`;
+  const lines = () => {
+    try {
+      return readFileSync(reports, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    } catch {
+      return [];
+    }
+  };
+  // Its own connection, to watch the victim's backend.
+  const watcher = new pg.Client({ connectionString: cluster.tcpDsn });
+  await watcher.connect();
+  const victimRun = runScript(victim, { args: [cluster.tcpDsn, s, reports] });
+  const otherRun = runScript(other, { args: [cluster.dsn, s] });
+  let ended; // its result, should it end by itself
+  victimRun.then((result) => (ended = result));
+  let caught; // the batch it was killed in
+  try {
+    const deadline = performance.now() + 120_000;
+    while (caught === undefined) {
+      assert.equal(ended, undefined, `the victim ended before it was killed: ${ended?.stderr}`);
+      assert.ok(performance.now() < deadline, "the victim was never seen inside an append transaction with rows written");
+      const seen = lines();
+      const last = seen.at(-1);
+      // Mid-run (a batch has resolved), and into a batch: its round's last single append has resolved.
+      if (seen.some((r) => r.kind === "batch") && last.kind === "append" && last.i === 2) {
+        // backend_xid: the transaction has written (the batch's rows and the new head), not yet committed.
+        const { rows } = await watcher.query(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND client_addr IS NOT NULL " +
+            "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL AND application_name = 'nucleus'",
+        );
+        if (rows.length && lines().length === seen.length) {
+          process.kill(seen[0].pid, "SIGKILL");
+          caught = last.round;
+        }
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  } finally {
+    const pid = lines()[0]?.pid;
+    if (caught === undefined && pid) process.kill(pid, "SIGKILL");
+    await watcher.end();
+  }
+  const killed = await victimRun;
+  assert.equal(killed.signal, "SIGKILL", killed.stderr);
+  const done = await otherRun;
+  assert.equal(done.code, 0, done.stderr);
+  const otherHashes = JSON.parse(done.stdout.trim());
+  assert.equal(otherHashes.length, 400 + 4 * 25);
+
+  const ledger = await createLedger({ id: "shared", storage: postgresStorage(cluster.dsn, { schema: s }) });
+  await ledger.verify();
+  const exported = await ledger.export();
+  const stored = new Set(exportHashes(exported)); // seqs 0, 1, 2, … without a gap
+  const resolved = lines().flatMap((r) => r.hashes ?? []);
+  for (const hash of [...resolved, ...otherHashes]) assert.ok(stored.has(hash), `resolved ${hash} is missing`);
+  const ids = exported.trim().split("\n").slice(1).map((line) => JSON.parse(line).record.id);
+  const batchesDone = new Set(lines().filter((r) => r.kind === "batch").map((r) => r.batch));
+  for (let b = 0; b <= caught; b++) {
+    const count = ids.filter((id) => id.startsWith(`victim-b${b}-`)).length;
+    // The batch being written when it was killed: none of it, or (committed, unreported) all of it.
+    if (batchesDone.has(b)) assert.equal(count, 400, `batch ${b}`);
+    else assert.ok(count === 0 || count === 400, `batch ${b}: ${count} of 400 rows stored`);
+  }
+  assert.equal(ids.filter((id) => id.startsWith("victim-b")).length % 400, 0);
+  // The other writer went on after the kill: some of its records follow the victim's last one.
+  const lastVictim = ids.findLastIndex((id) => id.startsWith("victim-"));
+  assert.ok(ids.slice(lastVictim + 1).some((id) => id.startsWith("other-")), "the other writer stopped with the victim");
+  await ledger.append(rec("after", 0));
+  await ledger.close();
+});
+
+// Rows edited, deleted or inserted behind the package's back: the same tampers as CPython's
+// (tests_py/test_postgres_tamper.py, applied by test/helpers/pg.py), found when Node opens or verifies the ledger.
+test("an edited, deleted or inserted row is CHAIN_INVALID naming the seq, on open and on verify", { timeout: 240_000 }, async () => {
+  const { names, records } = await python(["tampers"]);
+  assert.ok(names.length >= 9, names.join(", "));
+  for (const name of names) {
+    const s = schema();
+    const storage = postgresStorage(cluster.dsn, { schema: s });
+    const ledger = await createLedger({ id: "t", storage });
+    await ledger.appendBatch(records);
+    const bystander = await createLedger({ id: "bystander", storage });
+    await bystander.appendBatch(records.slice(0, 2));
+    await bystander.close();
+    const expected = await python(["tamper", cluster.dsn, s, name]);
+    const chainInvalid = (err) => {
+      assert.equal(err.code, "CHAIN_INVALID", `${name}: ${err.message}`);
+      assert.deepEqual({ seq: err.details.seq, kind: err.details.kind }, expected, `${name}: ${err.message}`);
+      return true;
+    };
+    await assert.rejects(ledger.verify(), chainInvalid); // the open ledger
+    await ledger.close();
+    await assert.rejects(createLedger({ id: "t", storage }), chainInvalid);
+    const other = await createLedger({ id: "bystander", storage });
+    assert.equal(await other.length(), 2);
+    await other.verify();
+    await other.close();
+  }
 });

@@ -3,13 +3,15 @@
 // requirements.txt beside this file) by unpacking them into site-packages, as the npm package installs the
 // engine: nothing is loaded by name. The repository is mounted (NODEFS) at its own host path, so the tests
 // read the real py/nucleus, vectors/ and fixtures; tmp_path lives on a NODEFS mount of <host temp dir>, the
-// file system the engine's SQLite uses under Node. Prints pytest's own output; exits with pytest's code.
+// file system the engine's SQLite uses under Node. PostgreSQL goes through the package's own channel; the cluster is
+// the one whose socket DSN is in $NUCLEUS_TEST_PG_DSN (test_pyodide_pytest.py starts one; without it the PostgreSQL
+// tests fail, saying so). Prints pytest's own output; exits with pytest's code.
 // Usage: node tests_py/pyodide/run_pytest.mjs <pyodide package dir> <wheel dir> <host temp dir> [pytest args...]
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const [pyodideDir, wheelDir, hostTmp, ...pytestArgs] = process.argv.slice(2);
 if (!pyodideDir || !wheelDir || !hostTmp) {
@@ -59,20 +61,32 @@ sys.path.insert(0, ENGINE)
 // engine Node's Ed25519, straight from their TypeScript source (esbuild, a dev dependency of js/), so the suite
 // holds them to the Python rules.
 const esbuild = createRequire(path.join(repo, "js", "package.json"))("esbuild");
-const primitives = esbuild.buildSync({
-  stdin: {
-    contents: 'export { lendPrimitives } from "./host-primitives.ts"; export { nodeEd25519 } from "./node/ed25519.ts";',
-    resolveDir: path.join(repo, "js", "src", "runtime"),
-    loader: "ts",
-  },
-  bundle: true,
-  write: false,
-  format: "esm",
-  platform: "node",
-  external: ["pyodide"],
-}).outputFiles[0].text;
-const { lendPrimitives, nodeEd25519 } = await import(`data:text/javascript;base64,${Buffer.from(primitives).toString("base64")}`);
+/** One module of js/src, bundled and imported; `import.meta.url` stays its source file's (to resolve `pg` from). */
+const fromSource = async (...parts) => {
+  const entry = path.join(repo, "js", "src", ...parts);
+  const text = esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    external: ["pyodide"],
+    define: { "import.meta.url": JSON.stringify(pathToFileURL(entry).href) },
+  }).outputFiles[0].text;
+  return import(`data:text/javascript;base64,${Buffer.from(text).toString("base64")}`);
+};
+const { lendPrimitives } = await fromSource("runtime", "host-primitives.ts");
+const { nodeEd25519 } = await fromSource("runtime", "node", "ed25519.ts");
 lendPrimitives(pyodide, (data) => crypto.createHash("sha256").update(data).digest("hex"), nodeEd25519);
+// And its PostgreSQL channel (node-postgres, a dev dependency of js/, in a worker thread).
+const { installPgChannel } = await fromSource("runtime", "node", "pg-channel.ts");
+installPgChannel(pyodide);
+pyodide.globals.set("PG_DSN", process.env.NUCLEUS_TEST_PG_DSN ?? null);
+pyodide.runPython(`
+import os
+if PG_DSN:
+    os.environ["NUCLEUS_TEST_PG_DSN"] = PG_DSN
+`);
 
 pyodide.globals.set("ROOT", repo);
 pyodide.globals.set("ARGS", pyodide.toPy(pytestArgs));

@@ -7,6 +7,11 @@
                                append N records and BATCHES batches of BATCH records to ledger ID with
                                PostgresStorage; print the resolved hashes as one JSON line
     pg.py read DSN SCHEMA ID   open (verifying the chain), verify again, print {"length", "export"}
+    pg.py tampers              the tampers of tests_py/test_postgres_tamper.py: print {"names", "records"},
+                               the records of ledger "t" they expect
+    pg.py tamper DSN SCHEMA NAME
+                               apply tamper NAME to ledger "t" of SCHEMA (DSN: the cluster's socket DSN); print
+                               the {"seq", "kind"} of the CHAIN_INVALID expected
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ def main(argv: list[str]) -> None:
             cluster.remove()
         return
 
+    if argv[0] in ("tampers", "tamper"):
+        _tamper(argv)
+        return
+
     import nucleus
     from nucleus.storage import PostgresStorage
 
@@ -52,6 +61,25 @@ def main(argv: list[str]) -> None:
             print(json.dumps({"length": len(ledger), "export": ledger.export()}), flush=True)
         else:
             raise SystemExit(f"unknown command {argv[0]!r}")
+
+
+def _tamper(argv: list[str]) -> None:
+    """The same edits, deletions and insertions as CPython's tamper tests, made as the superuser."""
+    import pg_cluster
+    import test_postgres_tamper as tampering
+
+    if argv[0] == "tampers":
+        records = [tampering.rec(i) for i in range(tampering.N)]
+        print(json.dumps({"names": list(tampering.TAMPERS), "records": records}))
+        return
+    dsn, schema, name = argv[1:4]
+    tamper, seq, kind = tampering.TAMPERS[name]
+
+    def sql(statement: str, params: object = None) -> list[tuple[object, ...]]:
+        return pg_cluster.attach(dsn).execute(statement.replace("{s}", f'"{schema}"'), params)
+
+    tamper(sql)
+    print(json.dumps({"seq": seq, "kind": kind}), flush=True)
 
 
 if __name__ == "__main__":
