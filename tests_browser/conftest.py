@@ -114,6 +114,18 @@ def harness(request: pytest.FixtureRequest, browser: Browser, server: StaticServ
         gp.context.close()
 
 
+@pytest.fixture(scope="module")
+def package_page(browser: Browser, server: StaticServer) -> Iterator[GuardedPage]:
+    """The harness page with the package loaded, for the parts of the API that never start the engine (proofs,
+    signed notes): one mode, where ``harness`` runs each test on the page and in a worker."""
+    gp = open_page(browser, server, "/pages/harness.html", "window.harnessReady === true")
+    yield gp
+    try:
+        gp.guard.check()
+    finally:
+        gp.context.close()
+
+
 @pytest.fixture(autouse=True)
 def _guard_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """Attributes a foreign request or console error to the test during which it happened."""

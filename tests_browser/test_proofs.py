@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser
-from static_server import StaticServer
-
-from conftest import GuardedPage, open_page
+from conftest import GuardedPage
 
 ENGINE_FILES = ("pyodide.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "snapshot.bin", ".whl", "manifest.json")
 
@@ -53,17 +48,7 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
 
-@pytest.fixture(scope="module")
-def page(browser: Browser, server: StaticServer) -> Iterator[GuardedPage]:
-    gp = open_page(browser, server, "/pages/harness.html", "window.harnessReady === true")
-    yield gp
-    try:
-        gp.guard.check()
-    finally:
-        gp.context.close()
-
-
-def test_proofs_and_notes_verify_in_chromium_without_the_engine(page: GuardedPage) -> None:
+def test_proofs_and_notes_verify_in_chromium_without_the_engine(package_page: GuardedPage) -> None:
     hashes = [_h(f"entry {i}".encode()).hex() for i in range(13)]
     leaves = [_h(b"\x00", bytes.fromhex(h)) for h in hashes]
 
@@ -78,7 +63,7 @@ def test_proofs_and_notes_verify_in_chromium_without_the_engine(page: GuardedPag
             "from": 5,
             "to": 13,
             "path": [_b64(p) for p in _subproof(5, leaves, True)],
-        },  # noqa: E501
+        },
         "old": checkpoint(5),
         "cp": checkpoint(13),
         # golang.org/x/mod/sumdb/note's test key and signed note (note_test.go).
@@ -88,7 +73,7 @@ def test_proofs_and_notes_verify_in_chromium_without_the_engine(page: GuardedPag
         "\u2014 PeterNeumann "
         "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
     }
-    out = page.run(
+    out = package_page.run(
         """async (a) => {
           const N = window.nucleus;
           const code = (p) => p.then(() => "ok", (e) => `${e.code}:${e.details.reason ?? ""}`);
@@ -121,6 +106,8 @@ def test_proofs_and_notes_verify_in_chromium_without_the_engine(page: GuardedPag
     assert out["parsed"] == arg["cp"]
     assert out["tampered"] == "SIGNATURE_INVALID:bad_signature"
     assert out["go"] == {"text": arg["peterNote"].split("\n\n")[0] + "\n", "signers": ["PeterNeumann"]}
-    fetched = [url for url in page.guard.requests if url.endswith(ENGINE_FILES)]
+    fetched = [url for url in package_page.guard.requests if url.endswith(ENGINE_FILES)]
     assert not fetched, f"verifying fetched the engine's files: {fetched}"
-    assert any(url.endswith("/nucleus/nucleus.js") for url in page.guard.requests), "the probe saw no request at all"
+    assert any(url.endswith("/nucleus/nucleus.js") for url in package_page.guard.requests), (
+        "the probe saw no request at all"
+    )

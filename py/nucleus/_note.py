@@ -280,7 +280,10 @@ def _trusted(verifier_keys: object) -> list[_Verifier]:
                 details={"key": "verifier", "reason": "ambiguous", "label": v.label},
             )
     if not keys:
-        raise ArgumentError("verifier_keys is empty: a note verifies only against trusted keys")
+        # No threshold from 1 to 0 keys exists: the threshold's reason, as in the npm package.
+        raise ArgumentError(
+            "verifier_keys is empty: a note verifies only against trusted keys", details={"reason": "threshold"}
+        )
     return list(keys.values())
 
 

@@ -76,7 +76,7 @@ const fromSource = async (...parts) => {
   return import(`data:text/javascript;base64,${Buffer.from(text).toString("base64")}`);
 };
 const { lendPrimitives } = await fromSource("runtime", "host-primitives.ts");
-const { nodeEd25519 } = await fromSource("runtime", "node", "ed25519.ts");
+const { nodeEd25519 } = await fromSource("runtime", "crypto.ts");
 lendPrimitives(pyodide, (data) => crypto.createHash("sha256").update(data).digest("hex"), nodeEd25519);
 // And its PostgreSQL channel (node-postgres, a dev dependency of js/, in a worker thread).
 const { installPgChannel } = await fromSource("runtime", "node", "pg-channel.ts");

@@ -3,7 +3,8 @@ verdicts). README.md beside this file describes the files; docs/FORMAT.md ("Sign
 
 Run from the repo root: ``python3 vectors/notes/generate.py`` (needs ``cryptography``: the ``signing`` extra).
 The files are committed and deterministic (Ed25519 signatures are, RFC 8032 §5.1.6; the keys come from fixed
-seeds). The Python tests (tests_py/test_notes.py, also inside Pyodide) and the npm package's tests read them.
+seeds). The Python tests (tests_py/test_notes.py, also inside Pyodide) and the npm package's tests (Node and Chromium:
+js/test/helpers/notes.mjs) read them.
 
 Verdicts are written here by hand from the spec, never read back from the engine; the engine must agree with
 every one before anything is written. Outside examples: Go's note package (golang.org/x/mod/sumdb/note,
@@ -349,6 +350,20 @@ def verify_cases() -> dict[str, dict[str, Any]]:
             1,
             bad("malformed"),
         ),
+        "name-with-nel": verify_case(
+            "a key name with U+0085 (White_Space, though not JavaScript's \\s)",
+            GO_TEXT + "\n" + peter.replace("PeterNeumann", "Peter\u0085Neumann"),
+            ["peter"],
+            1,
+            bad("malformed"),
+        ),
+        "unknown-name-with-bom-ignored": verify_case(
+            "U+FEFF may be in a name (JavaScript's \\s has it, White_Space does not): a well-formed unknown line",
+            GO_TEXT + "\n" + peter + f"{EM} zero\ufeffwidth.example AAAAAAA=\n",
+            ["peter"],
+            1,
+            ok(GO_TEXT, "peter"),
+        ),
         "empty-name": verify_case(
             "an empty key name", GO_TEXT + "\n" + peter.replace("PeterNeumann ", " "), ["peter"], 1, bad("malformed")
         ),
@@ -408,6 +423,9 @@ def verify_cases() -> dict[str, dict[str, Any]]:
             ["peter", "peter"],
             2,
             err("INVALID_ARGUMENT", "threshold"),
+        ),
+        "no-keys": verify_case(
+            "no verifier keys: no threshold can be met", PETER_NOTE, [], 1, err("INVALID_ARGUMENT", "threshold")
         ),
         "signer-key-as-verifier": verify_case(
             "a signer key among the verifier keys", PETER_NOTE, [S["peter"]], 1, err("INVALID_ARGUMENT", "private")
@@ -504,13 +522,12 @@ def sign_cases() -> dict[str, dict[str, Any]]:
 
 
 def key_cases() -> dict[str, dict[str, Any]]:
+    def good_text(kind: str, text: str) -> dict[str, Any]:
+        name, key_id = text.removeprefix("PRIVATE+KEY+").split("+")[:2]
+        return {"kind": kind, "text": text, "want": {"name": name, "key_id": key_id}}
+
     def good(kind: str, key: str) -> dict[str, Any]:
-        text = KEYS[key]["signer" if kind == "signer" else "verifier"]
-        return {
-            "kind": kind,
-            "text": text,
-            "want": {"name": NAME[key], "key_id": text.removeprefix("PRIVATE+KEY+").split("+")[1]},
-        }
+        return good_text(kind, KEYS[key]["signer" if kind == "signer" else "verifier"])
 
     def no(kind: str, text: str, reason: str) -> dict[str, Any]:
         return {"kind": kind, "text": text, "want_error": {"code": "INVALID_ARGUMENT", "reason": reason}}
@@ -533,6 +550,8 @@ def key_cases() -> dict[str, dict[str, Any]]:
         "uppercase-id": no("verifier", peter.replace("c74f20a3", "C74F20A3"), "malformed"),
         "short-id": no("verifier", peter.replace("c74f20a3", "c74f20a"), "malformed"),
         "name-with-space": no("verifier", "Peter Neumann" + peter[len("PeterNeumann") :], "name"),
+        "name-with-nel": no("verifier", seeded("a\u0085b", "nel")["verifier"], "name"),
+        "name-with-bom": good_text("verifier", seeded("zero\ufeffwidth.example", "bom")["verifier"]),
         "empty-name": no("verifier", peter[len("PeterNeumann") :], "name"),
         "no-key": no("verifier", "PeterNeumann+c74f20a3", "malformed"),
         "base64url": no("verifier", peter.replace("/", "_"), "malformed"),

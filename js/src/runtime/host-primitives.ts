@@ -13,6 +13,7 @@
 
 import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
+import { bytesToHex } from "../proofs/bytes.js";
 
 /** A Python `bytes`-like argument as JavaScript receives it: a proxy with a buffer. */
 interface PyBytes {
@@ -23,7 +24,7 @@ interface PyBytes {
 export type Sha256 = (data: Uint8Array) => string;
 
 /**
- * Ed25519 (RFC 8032) on raw keys, synchronous: the host's implementation (Node's, in node/ed25519.ts). Unlike
+ * Ed25519 (RFC 8032) on raw keys, synchronous: the host's implementation (Node's, in crypto.ts). Unlike
  * the others it is not a shortcut: Pyodide has no Ed25519 of its own, so the engine's signed notes need it.
  */
 export interface Ed25519 {
@@ -323,18 +324,11 @@ function copyOf(value: PyBytes): Uint8Array {
   }
 }
 
-/** Lowercase hex: how lent Ed25519 results cross into Python (a string arrives by value, with no buffer to free). */
-function hexOf(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out;
-}
-
 /** The `ed25519_*` keyword arguments of `nucleus._host.install` for `ed25519`. */
 function ed25519Primitives(ed25519: Ed25519): Record<string, unknown> {
   return {
-    ed25519_public: (seed: PyBytes): string => hexOf(ed25519.publicKey(copyOf(seed))),
-    ed25519_sign: (seed: PyBytes, message: PyBytes): string => hexOf(ed25519.sign(copyOf(seed), copyOf(message))),
+    ed25519_public: (seed: PyBytes): string => bytesToHex(ed25519.publicKey(copyOf(seed))),
+    ed25519_sign: (seed: PyBytes, message: PyBytes): string => bytesToHex(ed25519.sign(copyOf(seed), copyOf(message))),
     ed25519_verify: (publicKey: PyBytes, message: PyBytes, signature: PyBytes): boolean =>
       ed25519.verify(copyOf(publicKey), copyOf(message), copyOf(signature)),
   };

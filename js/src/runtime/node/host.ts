@@ -6,9 +6,9 @@
 import * as crypto from "node:crypto";
 import type { PyodideAPI } from "pyodide";
 import type { Host } from "../host.js";
+import { nodeEd25519 } from "../crypto.js";
 import { lendPrimitives, type Sha256 } from "../host-primitives.js";
 import { nodeAssets } from "./assets.js";
-import { nodeEd25519 } from "./ed25519.js";
 import { installFsyncHook } from "./fsync.js";
 import { hostPathsIn } from "./mounts.js";
 import { installPgChannel, resolvePg } from "./pg-channel.js";
