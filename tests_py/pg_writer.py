@@ -42,11 +42,12 @@ def main() -> int:
     args = parser.parse_args()
 
     class Pausing(PostgresStorage):
-        def _write_and_commit(self, conn: Any, ledger_id: str, entries: Any) -> None:
+        def _write_and_commit(self, conn: Any, ledger_id: str, entries: Any, nodes: Any) -> None:
             if not (args.pause_after_insert and len(entries) > 1):
-                super()._write_and_commit(conn, ledger_id, entries)
+                super()._write_and_commit(conn, ledger_id, entries, nodes)
                 return
             self._insert(conn, ledger_id, entries)  # executed: the rows are in the open transaction
+            self._insert_nodes(conn, ledger_id, nodes)
             Path(args.inserted).write_text(str(os.getpid()))
             time.sleep(args.pause_after_insert)
             conn.execute("COMMIT")

@@ -255,7 +255,9 @@ def test_has_storage_and_verify(ledger: nucleus.Ledger, backend: str):
     assert ledger.verify() is None
     assert ledger.verify_storage() is (backend == "sqlite")
     cp = ledger.checkpoint()
-    assert cp.to_json() == {"size": 1, "hash": ledger.latest_hash}
+    leaf = nucleus._merkle.leaf_hash(bytes.fromhex(ledger.latest_hash))
+    root = nucleus._checkpoint.encode_hash(leaf)  # the tree of one leaf is that leaf
+    assert cp.to_json() == {"origin": "nucleus/test", "size": 1, "root": root, "hash": ledger.latest_hash}
 
 
 def test_closed_ledger_refuses_everything(make_storage):

@@ -244,7 +244,7 @@ def test_a_database_with_a_newer_schema(tmp_path: Path):
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     err = _refused_open(db, "LEDGER_MISMATCH")
-    assert err.details == {"reason": "newer_schema", "found": 99, "supported": 2}
+    assert err.details == {"reason": "newer_schema", "found": 99, "supported": 3}
     assert "Upgrade" in err.message
 
 

@@ -69,7 +69,13 @@ def test_round_trip_in_memory(handle: int):
         "hasMore": True,
     }
     assert ok("verify", handle) is None and ok("verifyStorage", handle) is False
-    assert ok("checkpoint", handle) == {"size": 3, "hash": h3}
+    checkpoint = ok("checkpoint", handle)
+    assert (checkpoint["origin"], checkpoint["size"], checkpoint["hash"]) == ("nucleus/test", 3, h3)
+    proof = ok("inclusionProof", handle, seq=1)
+    assert proof["kind"] == "inclusion" and (proof["index"], proof["size"]) == (1, 3)
+    assert nucleus.verify_inclusion(ok("getEntry", handle, hash=h3), ok("inclusionProof", handle, seq=2), checkpoint)
+    proof = ok("consistencyProof", handle, **{"from": 2})
+    assert (proof["from"], proof["to"], len(proof["path"])) == (2, 3, 1)
     exported = ok("export", handle)
     assert exported.count("\n") == 4
     assert ok("modules.list", handle) == ["proof"]
@@ -247,7 +253,7 @@ def test_inspect_reads_without_writing(ledger_file):
     assert _listing(db.parent) == before
     assert info["ledgerId"] == "test" and info["owner"] == OWNER
     assert info["caveats"] and "no lock file is taken" in info["caveats"][0]
-    assert (info["formatVersion"], info["schemaVersion"]) == (2, 2)
+    assert (info["formatVersion"], info["schemaVersion"]) == (2, 3)
     # The owner is entry 0 (stream nucleus.acl, at timestamp 0), the 10 records follow.
     assert info["entries"] == 11 and info["latestHash"] == hashes[-1]
     assert (info["firstTimestamp"], info["lastTimestamp"]) == (0, T0 + 9)

@@ -78,7 +78,9 @@ def test_format_1_file_opens_verifies_and_serves(tmp_path: Path) -> None:
         assert ledger.format_version == 1
         assert len(ledger) == 25
         assert ledger.latest_hash == CHECKPOINT["hash"]
-        assert ledger.checkpoint().to_json() == CHECKPOINT
+        cp = ledger.checkpoint()  # a format-1 file keeps no tree: its root is built in memory at open
+        assert (cp.size, cp.hash, cp.origin) == (CHECKPOINT["size"], CHECKPOINT["hash"], f"nucleus/{LEDGER_ID}")
+        nucleus.verify_inclusion(ledger.get_entry(cp.hash), ledger.inclusion_proof(cp.size - 1), cp)
         assert ledger.get_by_id("event-7")["payload"]["text"] == "ünïcødé ✓"
         assert ledger.get(CHECKPOINT["hash"])["id"] == "proof-4"
         assert ledger.query().total == 25
@@ -103,7 +105,9 @@ def test_format_1_file_refuses_appends_and_stays_unchanged(tmp_path: Path) -> No
         grant = {"subjectOid": "oid:onoal:user:other", "resourceOid": RESOURCE, "action": "write"}
         _expect("LEDGER_MISMATCH", lambda: ledger.acl.grant(grant, {"requesterOid": OWNER}), "old_format")
         assert len(ledger) == 25
-        assert ledger.checkpoint().to_json() == CHECKPOINT
+        cp = ledger.checkpoint()  # a format-1 file keeps no tree: its root is built in memory at open
+        assert (cp.size, cp.hash, cp.origin) == (CHECKPOINT["size"], CHECKPOINT["hash"], f"nucleus/{LEDGER_ID}")
+        nucleus.verify_inclusion(ledger.get_entry(cp.hash), ledger.inclusion_proof(cp.size - 1), cp)
         ledger.verify(CHECKPOINT)
     assert _stored(db) == before
     with nucleus.Ledger.open(LEDGER_ID, nucleus.SqliteStorage(db), checkpoint=CHECKPOINT) as reopened:

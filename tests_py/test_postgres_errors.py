@@ -112,13 +112,14 @@ class _LostCommit(PostgresStorage):
     commit = True
     reconnect = True
 
-    def _write_and_commit(self, conn: Any, ledger_id: str, entries: Any) -> None:
+    def _write_and_commit(self, conn: Any, ledger_id: str, entries: Any, nodes: Any) -> None:
         if not self.armed:
-            super()._write_and_commit(conn, ledger_id, entries)
+            super()._write_and_commit(conn, ledger_id, entries, nodes)
             return
         import psycopg
 
         self._insert(conn, ledger_id, entries)
+        self._insert_nodes(conn, ledger_id, nodes)
         if self.commit:
             conn.execute("COMMIT")
         conn.close()  # the server rolls back what was not committed

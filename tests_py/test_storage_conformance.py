@@ -58,12 +58,32 @@ def test_the_suite_catches_a_backend_that_forgets_to_roll_back(tmp_path: Path):
     """The suite itself must fail a backend that breaks the contract (here: a batch written row by row)."""
 
     class RowByRow(nucleus.SqliteStorage):
-        def append(self, entries):
+        def append(self, entries, nodes=()):
             for entry in entries:
                 super().append([entry])
+            super().append([], nodes)
 
     with pytest.raises(AssertionError, match="left a trace"):
         _sqlite_suite(tmp_path, RowByRow)
+
+
+def test_the_suite_catches_a_backend_that_writes_tree_nodes_apart(tmp_path: Path):
+    class NodesApart(nucleus.SqliteStorage):
+        def append(self, entries, nodes=()):
+            super().append([], nodes)  # its own transaction: stays when the entries are refused
+            super().append(entries)
+
+    with pytest.raises(AssertionError, match="left a trace"):
+        _sqlite_suite(tmp_path, NodesApart)
+
+
+def test_the_suite_catches_a_backend_that_drops_tree_nodes(tmp_path: Path):
+    class NoTree(nucleus.SqliteStorage):
+        def append(self, entries, nodes=()):
+            super().append(entries)
+
+    with pytest.raises(AssertionError, match="tree_nodes"):
+        _sqlite_suite(tmp_path, NoTree)
 
 
 def test_the_suite_catches_a_backend_that_loses_entries_on_reopen(tmp_path: Path):

@@ -99,9 +99,10 @@ export class ModuleRejectedError extends NucleusError {
 }
 
 /** What broke in a chain: for each entry, `sequence` to `acl` in the order verification checks them, then
- * `checkpoint` after the walk (docs/FORMAT.md §4); `format` (a file's meta table, checked before the walk) and
+ * `checkpoint` after the walk (docs/FORMAT.md §4); `tree` (a stored Merkle tree node wrong, missing or extra, at the
+ * first seq it covers, §9); `format` (a file's meta table, checked before the walk) and
  * `size` (an export header announcing another number of entries, checked after it, §6). */
-export type ChainBreakKind = "sequence" | "link" | "hash" | "record" | "derived" | "timestamp" | "acl" | "checkpoint" | "format" | "size";
+export type ChainBreakKind = "sequence" | "link" | "hash" | "record" | "derived" | "timestamp" | "acl" | "checkpoint" | "format" | "size" | "tree";
 
 /** `CHAIN_INVALID`: the hash chain does not verify. `seq` is the first bad entry, `kind` what broke. */
 export class ChainIntegrityError extends NucleusError {

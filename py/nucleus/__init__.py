@@ -38,6 +38,9 @@ from ._ledger import Ledger
 from ._modules import Module, ModuleRegistry, ModuleState
 from ._note import NoteVerdict, generate_key, sign_note, verify_note
 from ._options import LedgerOptions
+
+# Merkle proofs (issue 10): standalone verification, no ledger or storage needed.
+from ._proofs import verify_consistency, verify_inclusion
 from ._query import QueryResult
 from ._records import MAX_ID_LENGTH, MAX_RECORD_BYTES, MAX_STREAM_LENGTH
 from ._upgrade import upgrade_file
@@ -95,5 +98,7 @@ __all__ = [
     "ledger_resource",
     "sign_note",
     "upgrade_file",
+    "verify_consistency",
+    "verify_inclusion",
     "verify_note",
 ]

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from ._acl import ACL_MODES, ACL_STREAM, AccessControl, AclState, owner_record
 from ._builtin_modules import module_from_config
-from ._checkpoint import Checkpoint
+from ._checkpoint import ORIGIN_PREFIX, Checkpoint, encode_hash
 from ._context import RequestContext, check_oid, parse_context
 from ._entry import Entry
 from ._errors import (
@@ -39,11 +39,14 @@ from ._errors import (
 )
 from ._export import export_lines, parse_export
 from ._hashing import FORMAT_VERSION, chain_hashes, entry_template
+from ._merkle import consistency_path, inclusion_path
 from ._modules import Module, ModuleRegistry
 from ._options import LedgerOptions, check_ledger_id
+from ._proofs import consistency_json, inclusion_json
 from ._query import RESERVED_PREFIX, QueryResult, parse_query
 from ._records import PreparedRecord, prepare_record
 from ._stored import StoredRow
+from ._tree import Frontier, MemoryTree, TreeNode, TreeReader
 from ._verify import (
     EMPTY_TIP,
     VERIFY_MODES,
@@ -51,6 +54,7 @@ from ._verify import (
     Tip,
     check_checkpoint,
     check_head,
+    tree_check,
     verify_from_checkpoint,
     verify_stored,
 )
@@ -105,6 +109,9 @@ class Ledger:
         self.options = options
         self.format_version = format_version
         self._tip = EMPTY_TIP
+        # The Merkle tree's right edge at the tip, and (a store that keeps no tree) its stored levels in memory.
+        self._tree = Frontier()
+        self._memory_tree: MemoryTree | None = None
         self._template = entry_template(ledger_id, format_version)
         self._acl_state = AclState()
         self.acl = AccessControl(
@@ -438,20 +445,23 @@ class Ledger:
             if entries:
                 self._store(entries)
             return entries
-        after: list[tuple[Tip, AclState]] = []
+        after: list[tuple[Tip, AclState, Frontier]] = []
 
-        def build(head: Head, newer: Iterator[StoredRow]) -> list[Entry]:
+        def build(head: Head, newer: Iterator[StoredRow]) -> tuple[list[Entry], list[TreeNode]]:
             self._catch_up(head, newer)
             entries = chain()
+            nodes: list[TreeNode] = []
             if entries:
                 try:
-                    after[:] = [self._next_state(entries)]
+                    tip, state = self._next_state(entries)
                 except ChainIntegrityError as err:  # an access-control entry the others' entries made impossible
                     raise AccessDenied(
                         f"access control changed while this was written (another writer's entries): {err.message}",
                         details={"reason": "changed_meanwhile"},
                     ) from None
-            return entries
+                tree, nodes = self._tree.extended([e.hash for e in entries])
+                after[:] = [(tip, state, tree)]
+            return entries, nodes
 
         storage = cast("SharedStorage", self._storage)
         try:
@@ -466,13 +476,14 @@ class Ledger:
 
     def _store(self, entries: list[Entry]) -> None:
         tip, state = self._next_state(entries)
+        tree, nodes = self._tree.extended([e.hash for e in entries])
         try:
-            self._storage.append(entries)
+            self._storage.append(entries, nodes)
         except StorageError as err:
             if err.details.get("committed"):  # only the sync after the commit failed: storage holds them
-                self._set_state(tip, state)
+                self._set_state(tip, state, tree)
             raise
-        self._set_state(tip, state)
+        self._set_state(tip, state, tree)
 
     def _sync(self) -> None:
         """On shared storage, take in what other writers committed since this ledger's tip (one statement when
@@ -494,14 +505,17 @@ class Ledger:
                 seq=head.size,
                 kind="checkpoint",
             )
-        walk = ChainWalk(self.id, self.format_version, self._acl_state.copy())
+        tree = tree_check(self._storage, self._tree)
+        walk = ChainWalk(self.id, self.format_version, self._acl_state.copy(), tree)
         tip = walk.walk(rows, self._tip)
         check_head(tip, head)
         self._tip = tip
+        self._tree = tree.frontier
         self._acl_state.adopt(walk.acl)
 
-    def _set_state(self, tip: Tip, state: AclState) -> None:
+    def _set_state(self, tip: Tip, state: AclState, tree: Frontier) -> None:
         self._tip = tip
+        self._tree = tree
         if state is not self._acl_state:
             self._acl_state.adopt(state)
 
@@ -553,15 +567,26 @@ class Ledger:
         """Verify the stored chain, whole or (``mode="from_checkpoint"``) from ``kept`` on; the tip, with the
         access-control state it builds now this ledger's."""
         if mode == "from_checkpoint" and kept is not None:
-            tip, acl, walked = verify_from_checkpoint(self._storage, self.id, self.format_version, kept)
+            tip, walk, walked = verify_from_checkpoint(self._storage, self.id, self.format_version, kept)
         else:
-            walk = ChainWalk(self.id, self.format_version, AclState.from_legacy(*self._storage.legacy_acl()))
+            walk = self._walk()
             tip, _ = verify_stored(self._storage, walk, kept)
-            acl, walked = walk.acl, tip.size
+            walked = tip.size
         self._metrics["verifications"] += 1
         self._metrics["verifiedEntries"] += walked
-        self._acl_state.adopt(acl)
+        self._acl_state.adopt(walk.acl)
+        self._adopt_tree(walk)
         return tip
+
+    def _walk(self) -> ChainWalk:
+        """A walk of the whole stored chain, its tree included."""
+        acl = AclState.from_legacy(*self._storage.legacy_acl())
+        return ChainWalk(self.id, self.format_version, acl, tree_check(self._storage))
+
+    def _adopt_tree(self, walk: ChainWalk) -> None:
+        assert walk.tree is not None
+        self._tree = walk.tree.frontier
+        self._memory_tree = walk.tree.memory
 
     def verify(self, checkpoint: Checkpoint | dict[str, Any] | str | None = None) -> None:
         """Re-verify every stored entry (and a kept checkpoint); ``ChainIntegrityError`` names the first fault.
@@ -571,12 +596,13 @@ class Ledger:
         kept = None if checkpoint is None else Checkpoint.parse(checkpoint)
         before = self._tip
         self._storage.recheck()
-        walk = ChainWalk(self.id, self.format_version, AclState.from_legacy(*self._storage.legacy_acl()))
+        walk = self._walk()
         tip, _ = verify_stored(self._storage, walk, kept)
         self._metrics["verifications"] += 1
         self._metrics["verifiedEntries"] += tip.size
         if tip == before:
             self._acl_state.adopt(walk.acl)
+            self._adopt_tree(walk)
             return
         if self._shared and tip.size > before.size:
             # Other writers appended since: the chain must extend what this ledger verified, and becomes its own.
@@ -584,6 +610,7 @@ class Ledger:
                 check_checkpoint(self._storage.rows(before.size - 1), Checkpoint(before.size, before.hash), tip)
             self._tip = tip
             self._acl_state.adopt(walk.acl)
+            self._adopt_tree(walk)
             return
         if self.read_only and tip.size > before.size:
             # Another process appended since this read-only open: the entries it serves must be a prefix of the file.
@@ -605,10 +632,48 @@ class Ledger:
         return True
 
     def checkpoint(self) -> Checkpoint:
-        """The current ``{size, hash}``: keep it elsewhere to detect truncation, rollback and forks later."""
+        """The current ``{origin, size, root, hash}``: keep it elsewhere to detect truncation, rollback and forks
+        later, and to check Merkle proofs against."""
         self._require_open()
         self._sync()
-        return Checkpoint(self._tip.size, self._tip.hash)
+        return Checkpoint(self._tip.size, self._tip.hash, ORIGIN_PREFIX + self.id, encode_hash(self._tree.root()))
+
+    # -- proofs ----------------------------------------------------------------------------------------
+
+    def _tree_size(self, size: Any, low: int, what: str) -> int:
+        """``size`` (None: the current length) checked to lie in ``low … length``."""
+        length = self._tip.size
+        if size is None:
+            size = length
+        if type(size) is not int or not low <= size <= length:
+            raise ArgumentError(f"{what} must be an integer from {low} to {length} (the ledger's length), got {size!r}")
+        return size
+
+    def _reader(self) -> TreeReader:
+        source = self._storage if self._memory_tree is None else self._memory_tree
+        return TreeReader(source, self._tree)
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> dict[str, Any]:
+        """The RFC 9162 inclusion proof of entry ``seq`` in the tree of the first ``size`` entries (default: all),
+        as JSON: ``{kind: "inclusion", index, size, path}`` (docs/FORMAT.md §9)."""
+        self._require_open()
+        self._sync()
+        if type(seq) is not int or not 0 <= seq < self._tip.size:
+            raise ArgumentError(f"seq must be an integer from 0 to {self._tip.size - 1}, got {seq!r}")
+        size = self._tree_size(size, seq + 1, "size")
+        return inclusion_json(seq, size, inclusion_path(seq, size, self._reader().subtree))
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> dict[str, Any]:
+        """The RFC 9162 consistency proof that the tree of ``new_size`` entries (default: all) extends the tree of
+        ``old_size``, as JSON: ``{kind: "consistency", from, to, path}`` (docs/FORMAT.md §9)."""
+        self._require_open()
+        self._sync()
+        new_size = self._tree_size(new_size, 1, "new size")
+        if type(old_size) is not int or not 0 < old_size <= new_size:
+            raise ArgumentError(
+                f"old size must be an integer from 1 to {new_size} (an empty tree proves nothing), got {old_size!r}"
+            )
+        return consistency_json(old_size, new_size, consistency_path(old_size, new_size, self._reader().subtree))
 
     # -- moving ledgers --------------------------------------------------------------------------------
 
@@ -696,6 +761,8 @@ OPERATIONS: dict[str, Callable[[Ledger, dict[str, Any]], Any]] = {
     "hasStorage": lambda lg, a: lg.has_storage(),
     "verifyStorage": lambda lg, a: lg.verify_storage(a.get("checkpoint")),
     "checkpoint": lambda lg, a: lg.checkpoint().to_json(),
+    "inclusionProof": lambda lg, a: lg.inclusion_proof(a.get("seq"), a.get("size")),
+    "consistencyProof": lambda lg, a: lg.consistency_proof(a.get("from"), a.get("to")),
     "export": lambda lg, a: lg.export(),
     "importEntries": lambda lg, a: {"imported": lg.import_entries(a.get("data"), a.get("context")), "length": len(lg)},
     "metrics": lambda lg, a: lg.metrics(),

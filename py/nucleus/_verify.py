@@ -5,9 +5,11 @@ Entries are walked in seq order; for each, the first failing check names the fau
 previous entry's hash), ``hash`` (the stored hash is not the hash of the stored record at that position in
 this ledger), ``record`` (the stored bytes are not the canonical form of a valid record), ``derived`` (an index
 column disagrees with its record), ``timestamp`` (earlier than the previous entry's), ``acl`` (an
-access-control entry the chain could not hold, or any entry of another reserved ``nucleus.`` stream). After the
-walk: a shared store's head (``check_head``: ``sequence`` or ``link``), then ``checkpoint`` (a kept checkpoint is
-not a prefix of this chain: truncation, rollback or a fork).
+access-control entry the chain could not hold, or any entry of another reserved ``nucleus.`` stream). The stored
+Merkle tree is checked as the walk goes (``tree``: a node missing or not the root of its leaves, named at the first
+seq it covers; after the walk, a stored node the tree does not hold). After the walk: a shared store's head
+(``check_head``: ``sequence`` or ``link``), then ``checkpoint`` (a kept checkpoint is not a prefix of this chain:
+truncation, rollback or a fork; or its Merkle root is not this tree's root at its size).
 
 ``verify_from_checkpoint`` is the shorter walk of ``Ledger.open(..., verify="from_checkpoint")``: it trusts a kept
 checkpoint for the entries before it (docs/ENGINE.md, "Opening from a checkpoint", says what that proves).
@@ -23,11 +25,13 @@ from operator import gt
 from typing import TYPE_CHECKING, Any, cast
 
 from ._acl import ACL_STREAM, AclState, ledger_resource
-from ._checkpoint import Checkpoint
+from ._checkpoint import Checkpoint, encode_hash
 from ._errors import ChainIntegrityError
 from ._hashing import chain_step, entry_template, hashes_hex
+from ._merkle import EMPTY_ROOT
 from ._query import RESERVED_PREFIX, QuerySpec
 from ._stored import StoredRow, check_chunk, chunk_passes, stream_column
+from ._tree import Frontier, MemoryTree, TreeCheck, TreeReader
 from .storage.sqlite import SqliteStorage, read_ledger_file
 
 if TYPE_CHECKING:
@@ -51,11 +55,12 @@ EMPTY_TIP = Tip(0, None, 0)
 class ChainWalk:
     """One ledger's chain rules: its entry template and the access-control state its entries build."""
 
-    def __init__(self, ledger_id: str, format_version: int, acl: AclState | None = None):
+    def __init__(self, ledger_id: str, format_version: int, acl: AclState | None = None, tree: TreeCheck | None = None):
         self.template = entry_template(ledger_id, format_version)
         self.format_version = format_version
         self.resource = ledger_resource(ledger_id)
         self.acl = AclState() if acl is None else acl
+        self.tree = tree
 
     def walk(self, rows: Iterable[StoredRow], start: Tip = EMPTY_TIP, *, stored: bool = True) -> Tip:
         """Walk ``rows`` (seq order) from ``start``; the new tip, or ``ChainIntegrityError`` at the first fault.
@@ -65,6 +70,10 @@ class ChainWalk:
         it = iter(rows)
         while chunk := list(itertools.islice(it, _CHUNK)):
             tip = self._walk_chunk(chunk, tip, stored)
+            if self.tree is not None:  # the chunk verified: its hashes are the next leaves
+                self.tree.add(chunk[0][0], [row[1] for row in chunk])
+        if self.tree is not None:
+            self.tree.flush()
         return tip
 
     def _walk_chunk(self, rows: list[StoredRow], start: Tip, stored: bool) -> Tip:
@@ -179,6 +188,37 @@ def check_checkpoint(storage_rows: Iterator[StoredRow], kept: Checkpoint, tip: T
         )
 
 
+def check_root(reader: TreeReader, kept: Checkpoint) -> None:
+    """``kind="checkpoint"`` unless the tree of the first ``kept.size`` entries has the kept checkpoint's root (when
+    it has one: a legacy checkpoint has none)."""
+    if kept.root is None or (kept.size == 0 and kept.root == encode_hash(EMPTY_ROOT)):
+        return
+    if kept.size == 0 or encode_hash(reader.subtree(0, kept.size)) != kept.root:
+        raise ChainIntegrityError(
+            f"the Merkle root of the first {kept.size} entries differs from the kept checkpoint's: "
+            "the ledger was rewritten (fork)",
+            seq=max(kept.size - 1, 0),
+            kind="checkpoint",
+        )
+
+
+def tree_check(storage: Storage, frontier: Frontier | None = None) -> TreeCheck:
+    """A check of ``storage``'s tree from ``frontier`` on, or (a store that keeps none) a tree built in memory."""
+    memory = None if storage.tree_kept else MemoryTree(storage)
+    return TreeCheck(storage, frontier, memory)
+
+
+def tree_at(storage: Storage, size: int) -> TreeCheck:
+    """A tree check that starts at ``size`` entries, trusting the stored tree before (a store that keeps none: built
+    in memory from the entries' hashes, read whole)."""
+    if storage.tree_kept:
+        return TreeCheck(storage, TreeReader(storage).frontier(size))
+    check = tree_check(storage)
+    for start in range(0, size, 65536):
+        check.add(start, storage.entry_hashes(start, min(start + 65536, size)))
+    return check
+
+
 def check_head(end: Tip, head: Head) -> None:
     """A shared store's head (docs/FORMAT.md §5b) is written in the same transaction as the entries, so the chain,
     read from the same snapshot, must end exactly there: rows past it were written around the ledger's lock, rows
@@ -225,8 +265,12 @@ def verify_stored(
     done = limit is None or end.size - start.size < limit
     if done and head is not None:
         check_head(end, head)
+    if done and walk.tree is not None:
+        walk.tree.finish(storage.tree_extra(end.size))
     if done and kept is not None and kept.size:
         check_checkpoint(storage.rows(kept.size - 1), kept, end)
+        if walk.tree is not None:
+            check_root(walk.tree.reader(), kept)
     return end, done
 
 
@@ -236,9 +280,10 @@ VERIFY_MODES = ("full", "from_checkpoint")
 
 def verify_from_checkpoint(
     storage: Storage, ledger_id: str, format_version: int, kept: Checkpoint
-) -> tuple[Tip, AclState, int]:
+) -> tuple[Tip, ChainWalk, int]:
     """Verify the stored chain from the kept checkpoint on, trusting it for the entries before it: where the chain
-    ends, the access-control state it builds, and how many entries were walked.
+    ends, the walk (its access-control state and tree), and how many entries were walked. The stored tree before
+    the checkpoint is trusted as far as its root is the checkpoint's (when it has one); every node after is checked.
 
     Entry ``kept.size - 1`` must hold the checkpoint's hash (``checkpoint`` otherwise, or when the ledger is shorter)
     and is itself walked (its hash, record, derived columns and access control); every entry after it gets every
@@ -247,10 +292,11 @@ def verify_from_checkpoint(
     stored record and its stored link, and replayed): what they grant is what the chain says, as far as these
     entries show. Nothing else before entry ``kept.size - 1`` is read, so an edit there that keeps its stored
     hashes (or a forged access-control entry whose stream column was also changed) is found only by a full walk."""
-    walk = ChainWalk(ledger_id, format_version, _acl_until(storage, ledger_id, format_version, max(kept.size - 1, 0)))
+    acl = _acl_until(storage, ledger_id, format_version, max(kept.size - 1, 0))
     if kept.size == 0:
+        walk = ChainWalk(ledger_id, format_version, acl, tree_check(storage))
         tip, _ = verify_stored(storage, walk)
-        return tip, walk.acl, tip.size
+        return tip, walk, tip.size
     last = kept.size - 1
     head = None
     if getattr(storage, "shared", False):
@@ -277,11 +323,16 @@ def verify_from_checkpoint(
             seq=last,
             kind="checkpoint",
         )
+    # The tree of the first size entries is the checkpoint's to vouch for too: its root must be the kept one.
+    tree = tree_at(storage, kept.size)
+    check_root(tree.reader(), kept)
+    walk = ChainWalk(ledger_id, format_version, acl, tree)
     # Entry size - 1 links to whatever it stores: the entries before it are the checkpoint's to vouch for.
     tip = walk.walk(itertools.chain([first], rows), Tip(last, first[2], 0))
     if head is not None:
         check_head(tip, head)
-    return tip, walk.acl, tip.size - last
+    tree.finish(storage.tree_extra(tip.size))
+    return tip, walk, tip.size - last
 
 
 def _acl_until(storage: Storage, ledger_id: str, format_version: int, size: int) -> AclState:
@@ -312,7 +363,10 @@ def verify_file(
     checked too), and what the read-only opening cannot promise."""
 
     def read(storage: SqliteStorage) -> tuple[Tip, bool, list[str]]:
-        walk = ChainWalk(storage.ledger_id or "", storage.format_version, _acl_before(storage, start.size))
+        # The stored tree is checked from where the chunk starts (the nodes before were checked by earlier chunks); a
+        # file that keeps none has nothing to check.
+        tree = tree_at(storage, start.size) if storage.tree_kept else None
+        walk = ChainWalk(storage.ledger_id or "", storage.format_version, _acl_before(storage, start.size), tree)
         end, done = verify_stored(storage, walk, kept, start=start, limit=limit)
         return end, done, storage.caveats
 

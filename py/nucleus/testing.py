@@ -13,6 +13,10 @@ A backend with ``many_ledgers = True`` (``PostgresStorage``) keeps any number of
 another ledger id opens a ledger of its own, empty and untouched by this one's entries, where a one-ledger store
 must refuse it (``LEDGER_MISMATCH``). A backend with ``shared = True`` (other processes append to the same ledger:
 ``nucleus.storage.SharedStorage``) must also keep the contract of ``snapshot`` and ``append_after``.
+
+Every backend keeps the Merkle tree's stored nodes (docs/FORMAT.md §9) with the entries: written in the same
+transaction, never overwritten, read back by level and index range. The suite stores made-up node hashes: a
+backend stores nodes, the engine computes and checks them.
 """
 
 from __future__ import annotations
@@ -65,7 +69,8 @@ def _expect(code: str, fn: Callable[[], Any], what: str, reason: str | None = No
 
 
 def _snapshot(s: Storage) -> tuple[Any, ...]:
-    return (s.count(), s.tip(), list(s.rows()), list(s.entries()))
+    tree = [s.tree_nodes(level, 0, 2**62) for level in (8, 16)]
+    return (s.count(), s.tip(), list(s.rows()), list(s.entries()), tree)
 
 
 def _reserved(e: Entry) -> bool:
@@ -173,9 +178,10 @@ def _check_rollback(s: Storage, entries: list[Entry]) -> None:
     before = _snapshot(s)
     tip = entries[-1]
     fresh = _chain([_record(90), _record(91), _record(92)], tip.seq + 1, tip.hash)
-    # The third entry reuses a stored hash: the whole batch must fail and leave no trace.
+    # The third entry reuses a stored hash: the whole batch, its tree nodes included, must fail and leave no trace.
     reused_hash = fresh[2]._replace(hash=entries[0].hash)
-    _expect("STORAGE_ERROR", lambda: s.append([fresh[0], fresh[1], reused_hash]), "a batch reusing a stored hash")
+    batch = [fresh[0], fresh[1], reused_hash]
+    _expect("STORAGE_ERROR", lambda: s.append(batch, [_node(8, 2)]), "a batch reusing a stored hash")
     assert _snapshot(s) == before, "a failed batch left a trace (rollback must undo every entry of the batch)"
     assert s.get(fresh[0].hash, 2**53) is None, "an entry of a failed batch is readable"
     assert s.latest_by_id(fresh[0].record_id, 2**53) is None, "an entry of a failed batch is readable by id"
@@ -187,6 +193,32 @@ def _check_rollback(s: Storage, entries: list[Entry]) -> None:
     twice = [fresh[0], fresh[1]._replace(hash=fresh[0].hash)]
     _expect("STORAGE_ERROR", lambda: s.append(twice), "a batch holding one hash twice")
     assert _snapshot(s) == before, "a batch holding one hash twice left a trace"
+    # A tree node that exists already: the entries with it must not be written either.
+    _expect("STORAGE_ERROR", lambda: s.append(fresh[:1], [_node(8, 1)]), "a batch rewriting a stored tree node")
+    assert _snapshot(s) == before, "a batch rewriting a stored tree node left a trace"
+
+
+def _node(level: int, idx: int) -> tuple[int, int, bytes]:
+    """A stored tree node with a made-up hash (the backend stores, the engine checks)."""
+    return level, idx, bytes([level, idx % 256]) * 16
+
+
+def _check_tree(s: Storage, entries: list[Entry], nodes: list[tuple[int, int, bytes]]) -> None:
+    """The tree ``nodes`` stored beside ``entries``: range reads, what the tree of a size does not hold, and that a
+    refused write leaves no node."""
+    assert s.tree_kept is True, "an opened store must keep the tree (tree_kept)"
+    assert s.entry_hashes(0, len(entries)) == [e.hash for e in entries], "entry_hashes(0, n) must give every hash"
+    assert s.entry_hashes(2, 5) == [e.hash for e in entries[2:5]], "entry_hashes(start, end) must give that range"
+    assert s.entry_hashes(len(entries), len(entries) + 9) == [], "entry_hashes past the tip must be empty"
+    for level in (8, 16):
+        mine = [(idx, h) for lv, idx, h in nodes if lv == level]
+        assert s.tree_nodes(level, 0, 2**62) == mine, f"tree_nodes({level}, …) must give the stored nodes in order"
+        assert s.tree_nodes(level, 1, 2) == mine[1:2], "tree_nodes(level, start, end) must give that range"
+    assert s.tree_nodes(24, 0, 2**62) == [], "a level without nodes must read empty"
+    # Made-up nodes of a tree much larger than the entries: all of them lie past what the entries' tree holds.
+    assert s.tree_extra(len(entries)) == (8, 0), "tree_extra must name the first node past the size (by level, idx)"
+    assert s.tree_extra(2**16 * 2) is None, "tree_extra must be None when the tree of the size holds every node"
+    assert s.tree_extra(2**9) == (16, 0), "tree_extra must count complete subtrees only"
 
 
 def _rows_of(entries: list[Entry]) -> list[tuple[Any, ...]]:
@@ -207,9 +239,9 @@ def _check_shared(s: SharedStorage, entries: list[Entry]) -> list[Entry]:
     seen: list[Any] = []
     tail = _chain([_record(40), _record(41)], n, entries[-1].hash)
 
-    def build(h: Head, newer: Any) -> list[Entry]:
+    def build(h: Head, newer: Any) -> tuple[list[Entry], list[Any]]:
         seen.append((h, list(newer)))
-        return tail
+        return tail, []
 
     written = s.append_after(n - 3, build)
     assert list(written) == tail, "append_after must return the entries it wrote"
@@ -219,7 +251,7 @@ def _check_shared(s: SharedStorage, entries: list[Entry]) -> list[Entry]:
     entries = entries + tail
     before = _snapshot(s)
 
-    def refuse(h: Head, newer: Any) -> list[Entry]:
+    def refuse(h: Head, newer: Any) -> tuple[list[Entry], list[Any]]:
         list(newer)
         s_tail = _chain([_record(42)], h.size, h.hash)
         raise _Refused(s_tail)
@@ -231,10 +263,14 @@ def _check_shared(s: SharedStorage, entries: list[Entry]) -> list[Entry]:
     else:
         raise AssertionError("append_after must let what build raises through")
     assert _snapshot(s) == before, "a build that raised left a trace"
-    assert list(s.append_after(len(entries), lambda h, newer: [])) == [], "an empty build must write nothing"
+    assert list(s.append_after(len(entries), lambda h, newer: ([], []))) == [], "an empty build must write nothing"
     assert _snapshot(s) == before, "an empty build wrote something"
     stale = _chain([_record(43)], len(entries) - 1, entries[-2].hash)
-    _expect("STORAGE_ERROR", lambda: s.append_after(len(entries), lambda h, newer: stale), "entries not after the head")
+    _expect(
+        "STORAGE_ERROR",
+        lambda: s.append_after(len(entries), lambda h, newer: (stale, [])),
+        "entries not after the head",
+    )
     assert _snapshot(s) == before, "entries refused for not following the head left a trace"
     return entries
 
@@ -286,7 +322,8 @@ def check_storage(make_storage: Callable[[], Storage]) -> None:
     ]
     entries = _chain(records)
     s.append(entries[:1])  # a single entry
-    s.append(entries[1:])
+    nodes = [_node(8, 0), _node(8, 1), _node(16, 0)]
+    s.append(entries[1:], nodes[:2])
     more = [
         _record(2, record_id="dup", tag="x"),
         _record(3, stream="b", record_id="dup", tag="y", flag=True),
@@ -300,11 +337,14 @@ def check_storage(make_storage: Callable[[], Storage]) -> None:
         {"id": "dup", "stream": ACL, "timestamp": 1004, "payload": {"i": 31}},  # the last "dup" is reserved
     ]
     entries += _chain(more, len(entries), entries[-1].hash)
-    s.append(entries[3:])  # a batch
+    s.append(entries[3:5])  # a batch
+    s.append(entries[5:], nodes[2:])
     _check_reads(s, entries)
     _check_queries(s, entries)
+    _check_tree(s, entries, nodes)
     _check_rollback(s, entries)
     _check_reads(s, entries)
+    _check_tree(s, entries, nodes)
     if getattr(s, "shared", False):
         entries = _check_shared(cast(SharedStorage, s), entries)
         _check_reads(s, entries)

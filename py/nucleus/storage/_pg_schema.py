@@ -8,9 +8,12 @@ docs/FORMAT.md §5b is the specification.
 from __future__ import annotations
 
 APPLICATION = "nucleus"  # the meta row that marks a schema as a Nucleus store
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # The entry format every ledger of a schema version holds (docs/FORMAT.md §7): PostgreSQL never held format 1.
-FORMAT_OF_SCHEMA = {1: 2}
+FORMAT_OF_SCHEMA = {1: 2, 2: 2}
+# The first schema version that keeps the Merkle tree (docs/FORMAT.md §9): migrating to it builds every ledger's
+# tree from its entries' hashes in the same transaction (PostgresStorage._migrate).
+TREE_SCHEMA = 2
 
 # MIGRATIONS[n] takes a schema from version n to n + 1; ``{s}`` is the quoted schema name. Append, never edit. They
 # run in one transaction under an advisory lock, so two processes opening a new database at once do not race.
@@ -44,6 +47,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX entries_by_record_id ON {s}.entries (ledger_id, record_id, seq);
     CREATE INDEX entries_by_stream ON {s}.entries (ledger_id, stream, seq);
     CREATE INDEX entries_by_timestamp ON {s}.entries (ledger_id, timestamp, seq);
+    """,
+    # The Merkle tree's stored levels (docs/FORMAT.md §9): the root of every complete subtree of 256**k leaves,
+    # written in the same transaction as the entries that complete it.
+    """
+    CREATE TABLE {s}.tree (
+        ledger_id text NOT NULL,
+        level     integer NOT NULL,  -- 8, 16, 24, ...: the subtree holds 2**level leaves
+        idx       bigint NOT NULL,   -- its leaves are seqs idx * 2**level ... (idx + 1) * 2**level - 1
+        hash      bytea NOT NULL,    -- its RFC 9162 root, 32 bytes
+        PRIMARY KEY (ledger_id, level, idx)
+    );
     """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 from .._entry import Entry
 from .._query import QuerySpec
 from .._stored import StoredRow
+from .._tree import TreeNode
 
-__all__ = ["Head", "LedgerMeta", "SharedStorage", "Storage", "StoredRow"]
+__all__ = ["Head", "LedgerMeta", "SharedStorage", "Storage", "StoredRow", "TreeNode"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +61,27 @@ class Storage(Protocol):
         """The number of entries."""
         ...
 
-    def append(self, entries: Sequence[Entry]) -> None:
-        """Write ``entries`` (consecutive, after the tip) atomically and durably."""
+    tree_kept: bool
+    """True when this store keeps the Merkle tree's stored levels (docs/FORMAT.md §9); False only for a file
+    written before the tree and opened read-only, whose tree the ledger then builds in memory. Set by ``open``."""
+
+    def append(self, entries: Sequence[Entry], nodes: Sequence[TreeNode] = ()) -> None:
+        """Write ``entries`` (consecutive, after the tip) and the Merkle tree ``nodes`` ``(level, idx, hash)`` they
+        complete, atomically and durably. A node that exists already is an error, as an entry is."""
+        ...
+
+    def entry_hashes(self, start: int, end: int) -> list[str]:
+        """The hashes of the entries with seqs ``start … end-1`` that exist, in seq order (the tree's leaves)."""
+        ...
+
+    def tree_nodes(self, level: int, start: int, end: int) -> list[tuple[int, bytes]]:
+        """``(idx, hash)`` of the stored tree nodes of ``level`` with ``start <= idx < end``, in idx order."""
+        ...
+
+    def tree_extra(self, size: int) -> tuple[int, int] | None:
+        """``(level, idx)`` of the first stored node (by level, then idx) that the tree of ``size`` leaves does not
+        hold: a level that is not a positive multiple of 8, a negative idx, or a subtree reaching past ``size``
+        (a shared store counts up to its current head when that is larger); None when there is none."""
         ...
 
     def get(self, entry_hash: str, end: int) -> Entry | None:
@@ -99,8 +119,9 @@ class Storage(Protocol):
         ...
 
 
-# Builds the entries to write once the ledger has taken in what other writers appended (see ``append_after``).
-BuildEntries = Callable[[Head, Iterator[StoredRow]], Sequence[Entry]]
+# Builds the entries to write once the ledger has taken in what other writers appended (see ``append_after``), with
+# the Merkle tree nodes they complete.
+BuildEntries = Callable[[Head, Iterator[StoredRow]], tuple[Sequence[Entry], Sequence[TreeNode]]]
 
 
 class SharedStorage(Storage, Protocol):
@@ -121,7 +142,8 @@ class SharedStorage(Storage, Protocol):
     def append_after(self, size: int, build: BuildEntries) -> Sequence[Entry]:
         """One write transaction holding the ledger's write lock (its head): ``build(head, rows)`` gets the locked
         head and the rows from seq ``size`` up to it (what other writers committed after the caller's tip of
-        ``size`` entries), and returns the entries to write after them, which are written and committed, durably,
-        before this returns them. Whatever ``build`` raises rolls the transaction back and propagates; an empty
-        result writes nothing. Writers of one ledger are serialized; ledgers never wait for each other."""
+        ``size`` entries), and returns the entries to write after them and the tree nodes they complete, which are
+        written and committed, durably, before this returns the entries. Whatever ``build`` raises rolls the
+        transaction back and propagates; an empty result writes nothing. Writers of one ledger are serialized;
+        ledgers never wait for each other."""
         ...

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 APPLICATION_ID = 0x4E55434C  # "NUCL": marks a SQLite file as a Nucleus ledger (PRAGMA application_id)
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The entry format of a schema version (docs/FORMAT.md §7): schema 1 files hold format-1 entries (read-only
-# here; nucleus.upgrade_file copies them into a new format-2 file), schema 2 files hold format-2 entries.
-FORMAT_OF_SCHEMA = {1: 1, 2: 2}
+# here; nucleus.upgrade_file copies them into a new format-2 file), schema 2 and 3 files hold format-2 entries.
+FORMAT_OF_SCHEMA = {1: 1, 2: 2, 3: 2}
+# The first schema that keeps the Merkle tree (docs/FORMAT.md §9). A schema-2 file opened for writing is migrated
+# to it, its tree built from the entries' hashes in the same transaction (SqliteStorage._add_tree).
+TREE_SCHEMA = 3
 
 # MIGRATIONS[n] takes a database from user_version n to n + 1. Append, never edit. A new file runs them all; an
 # existing schema-1 file is never migrated in place, because its entries are hashed in format 1.
@@ -40,6 +43,15 @@ MIGRATIONS: list[str] = [
     # holds only ledger_id and format_version, both bound by every entry's hash.
     """
     DROP TABLE grants;
+    """,
+    # The Merkle tree's stored levels (docs/FORMAT.md §9): the root of every complete subtree of 256**k leaves.
+    """
+    CREATE TABLE tree (
+        level INTEGER NOT NULL,  -- 8, 16, 24, ...: the subtree holds 2**level leaves
+        idx   INTEGER NOT NULL,  -- its leaves are seqs idx * 2**level ... (idx + 1) * 2**level - 1
+        hash  BLOB NOT NULL,     -- its RFC 9162 root, 32 bytes
+        PRIMARY KEY (level, idx)
+    ) WITHOUT ROWID;
     """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -11,6 +11,7 @@ from .._entry import Entry
 from .._errors import LedgerMismatch, StorageError
 from .._hashing import FORMAT_VERSION
 from .._query import RESERVED_PREFIX, QuerySpec
+from .._tree import TreeNode, is_stored_level
 from ._protocol import LedgerMeta, StoredRow
 
 
@@ -43,12 +44,14 @@ class MemoryStorage:
 
     persistent = False
     read_only = False
+    tree_kept = True
 
     def __init__(self) -> None:
         self._entries: list[Entry] = []
         self._by_hash: dict[str, int] = {}
         self._seqs_by_id: dict[str, list[int]] = {}
         self._meta: LedgerMeta | None = None
+        self._tree: dict[int, list[bytes]] = {}
 
     def open(self, ledger_id: str, *, create: bool = True) -> LedgerMeta:
         if self._meta is None:
@@ -66,7 +69,12 @@ class MemoryStorage:
     def count(self) -> int:
         return len(self._entries)
 
-    def append(self, entries: Sequence[Entry]) -> None:
+    def append(self, entries: Sequence[Entry], nodes: Sequence[TreeNode] = ()) -> None:
+        next_idx = {level: len(kept) for level, kept in self._tree.items()}
+        for level, idx, _h in nodes:
+            if idx != next_idx.get(level, 0):
+                raise StorageError(f"tree node ({level}, {idx}) does not follow the stored nodes of its level")
+            next_idx[level] = idx + 1
         start = len(self._entries)
         seen: set[str] = set()
         for offset, entry in enumerate(entries):
@@ -80,6 +88,22 @@ class MemoryStorage:
             if not entry.stream.startswith(RESERVED_PREFIX):
                 self._seqs_by_id.setdefault(entry.record_id, []).append(entry.seq)
             self._entries.append(entry)
+        for level, _idx, h in nodes:
+            self._tree.setdefault(level, []).append(h)
+
+    def entry_hashes(self, start: int, end: int) -> list[str]:
+        return [e.hash for e in self._entries[max(start, 0) : max(end, 0)]]
+
+    def tree_nodes(self, level: int, start: int, end: int) -> list[tuple[int, bytes]]:
+        start = max(start, 0)
+        return list(enumerate(self._tree.get(level, [])[start : max(end, start)], start))
+
+    def tree_extra(self, size: int) -> tuple[int, int] | None:
+        for level in sorted(self._tree):
+            complete = size >> level if is_stored_level(level) else 0
+            if len(self._tree[level]) > complete:
+                return level, complete
+        return None
 
     def get(self, entry_hash: str, end: int) -> Entry | None:
         seq = self._by_hash.get(entry_hash)

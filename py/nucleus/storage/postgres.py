@@ -37,7 +37,8 @@ from .._canonical import canonicalize
 from .._entry import Entry
 from .._errors import ChainIntegrityError, ConfigError, LedgerMismatch, StorageError
 from .._query import RESERVED_PREFIX, QuerySpec
-from ._pg_schema import APPLICATION, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION
+from .._tree import Frontier, TreeNode
+from ._pg_schema import APPLICATION, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION, TREE_SCHEMA
 from ._protocol import BuildEntries, Head, LedgerMeta, StoredRow
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ class _Tables:
         self.meta = f"{self.schema}.meta"
         self.ledgers = f"{self.schema}.ledgers"
         self.entries = f"{self.schema}.entries"
+        self.tree = f"{self.schema}.tree"
 
 
 class PostgresStorage:
@@ -165,6 +167,7 @@ class PostgresStorage:
 
     persistent = True
     read_only = False
+    tree_kept = True
     shared = True
     """Other processes may append to the same ledger: the ledger catches up with them (``SharedStorage``)."""
     many_ledgers = True
@@ -413,6 +416,8 @@ class PostgresStorage:
             version = self._schema_version(conn) or 0  # again, under the lock: another process may have done it
             for migration in MIGRATIONS[version:]:
                 conn.execute(migration.format(s=self._t.schema))
+            if 0 < version < TREE_SCHEMA:
+                self._add_trees(conn)
             if version == 0:
                 conn.execute(
                     f"INSERT INTO {self._t.meta} (key, value) VALUES ('application', %s), ('schema_version', %s)",
@@ -426,6 +431,43 @@ class PostgresStorage:
         except BaseException:
             self._rollback(conn)
             raise
+
+    def _add_trees(self, conn: psycopg.Connection[Any]) -> None:
+        """Every ledger's tree, built from its entries' stored hashes in seq order up to the first gap or malformed
+        hash (verification names that entry, and checks the tree against the entries)."""
+        ledgers = [r[0] for r in conn.execute(f"SELECT ledger_id FROM {self._t.ledgers} ORDER BY ledger_id")]
+        for ledger_id in ledgers:
+            frontier = Frontier()
+            cursor = conn.cursor(name="nucleus_tree_migration")
+            cursor.itersize = _FETCH
+            cursor.execute(
+                f"SELECT seq, hash FROM {self._t.entries} WHERE ledger_id = %s AND seq >= 0 ORDER BY seq", (ledger_id,)
+            )
+            try:
+                while batch := cursor.fetchmany(_FETCH):
+                    good = []
+                    for seq, h in batch:
+                        if seq != frontier.size + len(good) or len(h) != 64:
+                            break
+                        good.append(h)
+                    try:
+                        frontier, nodes = frontier.extended(good)
+                    except ValueError:  # a hash that is not hex: the chain walk names its entry
+                        break
+                    self._insert_nodes(conn, ledger_id, nodes)
+                    if len(good) < len(batch):
+                        break
+            finally:
+                cursor.close()
+
+    def _insert_nodes(self, conn: psycopg.Connection[Any], ledger_id: str, nodes: Sequence[TreeNode]) -> None:
+        if nodes:
+            levels, idxs, hashes = zip(*nodes, strict=True)
+            conn.execute(
+                f"INSERT INTO {self._t.tree} (ledger_id, level, idx, hash) "
+                "SELECT %s, * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])",
+                (ledger_id, list(levels), list(idxs), list(hashes)),
+            )
 
     def _check_format(self, ledger_id: str, format_version: Any) -> None:
         """The ledger's row must say format 2, the only one a PostgreSQL store holds; anything else is a forgery."""
@@ -463,14 +505,14 @@ class PostgresStorage:
 
     # -- writing -------------------------------------------------------------------------------------------
 
-    def append(self, entries: Sequence[Entry]) -> None:
-        """Write ``entries``, which must follow the ledger's head exactly (else ``STORAGE_ERROR``, reason
-        ``conflict``: another writer got there first)."""
+    def append(self, entries: Sequence[Entry], nodes: Sequence[TreeNode] = ()) -> None:
+        """Write ``entries`` (and the tree ``nodes`` they complete), which must follow the ledger's head exactly
+        (else ``STORAGE_ERROR``, reason ``conflict``: another writer got there first)."""
         if not entries:
             return
 
-        def build(head: Head, _rows: Iterator[StoredRow]) -> Sequence[Entry]:
-            return entries
+        def build(head: Head, _rows: Iterator[StoredRow]) -> tuple[Sequence[Entry], Sequence[TreeNode]]:
+            return entries, nodes
 
         self.append_after(entries[0].seq, build)
 
@@ -480,6 +522,7 @@ class PostgresStorage:
         conn = self._main()
         pg = self._pg
         entries: Sequence[Entry] = ()
+        nodes: Sequence[TreeNode] = ()
         try:
             # One round trip. READ COMMITTED: once the lock is granted, each later statement of the transaction sees
             # what the previous holder committed (the locking statement itself re-reads only the locked row).
@@ -496,7 +539,7 @@ class PostgresStorage:
                 )
             head = Head(row[0], row[1])
             newer = self._newer(conn, ledger_id, size, head)
-            entries = build(head, newer)
+            entries, nodes = build(head, newer)
             newer.close()
             if entries:
                 if entries[0].seq != head.size or entries[0].prev_hash != head.hash:
@@ -515,15 +558,19 @@ class PostgresStorage:
             self._rollback(conn)
             raise
         try:
-            self._write_and_commit(conn, ledger_id, entries)
+            self._write_and_commit(conn, ledger_id, entries, nodes)
         except pg.Error as err:
             return self._commit_failed(conn, err, ledger_id, entries)
         return entries
 
-    def _write_and_commit(self, conn: psycopg.Connection[Any], ledger_id: str, entries: Sequence[Entry]) -> None:
-        """The entries, the new head and COMMIT, in one round trip; COMMIT returns once the commit is durable."""
+    def _write_and_commit(
+        self, conn: psycopg.Connection[Any], ledger_id: str, entries: Sequence[Entry], nodes: Sequence[TreeNode]
+    ) -> None:
+        """The entries, the new head, the tree nodes and COMMIT, in one round trip; COMMIT returns once the commit
+        is durable."""
         with conn.pipeline():
             self._insert(conn, ledger_id, entries)
+            self._insert_nodes(conn, ledger_id, nodes)
             conn.execute("COMMIT")
 
     def _newer(self, conn: psycopg.Connection[Any], ledger_id: str, size: int, head: Head) -> _Rows:
@@ -693,6 +740,35 @@ class PostgresStorage:
             f"{clause} AND (({' AND '.join(exact)}) OR seq = ANY(%s))",
             [*params, *exact_params, seqs],
         )
+
+    def entry_hashes(self, start: int, end: int) -> list[str]:
+        ledger_id = self._ledger()
+        sql = f"SELECT hash FROM {self._t.entries} WHERE ledger_id = %s AND seq >= %s AND seq < %s ORDER BY seq"
+        rows = self._statement(
+            f"reading ledger {ledger_id!r}", lambda c: c.execute(sql, (ledger_id, start, end)).fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def tree_nodes(self, level: int, start: int, end: int) -> list[tuple[int, bytes]]:
+        ledger_id = self._ledger()
+        sql = (
+            f"SELECT idx, hash FROM {self._t.tree} WHERE ledger_id = %s AND level = %s AND idx >= %s AND idx < %s "
+            "ORDER BY idx"
+        )
+        params = (ledger_id, level, start, min(end, 2**63 - 1))
+        rows = self._statement(f"reading ledger {ledger_id!r}'s tree", lambda c: c.execute(sql, params).fetchall())
+        return [(idx, bytes(h)) for idx, h in rows]
+
+    def tree_extra(self, size: int) -> tuple[int, int] | None:
+        ledger_id = self._ledger()
+        # Nodes others committed since the caller's snapshot come with their entries: count up to the head as well.
+        sql = (
+            f"SELECT t.level, t.idx FROM {self._t.tree} t, {self._t.ledgers} l WHERE t.ledger_id = %s "
+            "AND l.ledger_id = t.ledger_id AND NOT (t.level > 0 AND t.level %% 8 = 0 AND t.level < 63 AND t.idx >= 0 "
+            "AND t.idx < (GREATEST(%s, l.size) >> t.level)) ORDER BY t.level, t.idx LIMIT 1"
+        )
+        row = self._fetch_one(f"reading ledger {ledger_id!r}'s tree", sql, (ledger_id, size))
+        return None if row is None else (row[0], row[1])
 
     # -- streaming -----------------------------------------------------------------------------------------
 

@@ -22,15 +22,17 @@ from typing import Any, TypeVar
 from .._entry import Entry
 from .._errors import ChainIntegrityError, ConfigError, LedgerMismatch, StorageError
 from .._query import RESERVED_PREFIX, QuerySpec
+from .._tree import Frontier, TreeNode
 from ._lock import FileLock
 from ._protocol import LedgerMeta, StoredRow
-from ._schema import APPLICATION_ID, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION
+from ._schema import APPLICATION_ID, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION, TREE_SCHEMA
 
 IN_EMSCRIPTEN = sys.platform == "emscripten"
 DURABILITY_MODES = ("full", "fast")
 _CHECKPOINT_BYTES = 4 * 1024 * 1024
 _COLUMNS = "seq, hash, prev_hash, record_id, stream, timestamp, record"
 _INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_NODE = "INSERT INTO tree (level, idx, hash) VALUES (?, ?, ?)"
 # Reads serve only the verified chain: seqs 0 … end-1 (rows outside it fail verification, but a read must not
 # depend on that having run since the row appeared).
 _IN_CHAIN = "seq >= 0 AND seq < ?"
@@ -168,6 +170,7 @@ class SqliteStorage:
         self._wal_fd: int | None = None
         self._guard: _Guard | None = None
         self.format_version = 0
+        self.tree_kept = False
         self.ledger_id: str | None = None
         self.caveats: list[str] = [_READ_ONLY_CAVEAT] if read_only else []
         """What this store cannot promise (read-only opens; the list is completed by ``open``), else empty."""
@@ -328,7 +331,11 @@ class SqliteStorage:
             self._check_meta(ledger_id, FORMAT_OF_SCHEMA.get(version, 0))
             if not self.read_only:
                 self._configure()
+                if version == TREE_SCHEMA - 1:
+                    self._add_tree()
+                    version = TREE_SCHEMA
         self.format_version = FORMAT_OF_SCHEMA[version]
+        self.tree_kept = version >= TREE_SCHEMA
         return LedgerMeta(self.ledger_id, self.format_version)
 
     def _create(self, ledger_id: str) -> None:
@@ -365,6 +372,29 @@ class SqliteStorage:
                 f"syncing the new ledger file {self.path} failed: {err}",
                 details={"path": self.path, "reason": "sync_failed"},
             ) from None
+
+    def _add_tree(self) -> None:
+        """Migrate a schema-2 file to the tree schema in one transaction: the table, and the tree of the entries'
+        stored hashes, in seq order up to the first gap or malformed hash (verification, which runs next, names
+        that entry; the tree is checked against the entries there too)."""
+        with self._transaction() as conn:
+            conn.execute(MIGRATIONS[TREE_SCHEMA - 1])
+            frontier = Frontier()
+            cursor = conn.execute("SELECT seq, hash FROM entries WHERE seq >= 0 ORDER BY seq")
+            while batch := cursor.fetchmany(4096):
+                good = []
+                for seq, h in batch:
+                    if seq != frontier.size + len(good) or type(h) is not str or len(h) != 64:
+                        break
+                    good.append(h)
+                try:
+                    frontier, nodes = frontier.extended(good)
+                except ValueError:  # a hash that is not hex: the chain walk names its entry
+                    break
+                conn.executemany(_INSERT_NODE, nodes)
+                if len(good) < len(batch):
+                    break
+            conn.execute(f"PRAGMA user_version = {TREE_SCHEMA}")
 
     def _check_meta(self, ledger_id: str | None, format_version: int) -> None:
         """The ledger id and format a file declares must be the ones asked for (``None``: whichever it holds) and
@@ -433,7 +463,7 @@ class SqliteStorage:
             raise _storage_error(err, "writing to", self.path) from None
         self._after_commit()
 
-    def append(self, entries: Sequence[Entry]) -> None:
+    def append(self, entries: Sequence[Entry], nodes: Sequence[TreeNode] = ()) -> None:
         if self.read_only:
             raise StorageError(
                 f"{self.path} was opened read-only; open it without read_only to append",
@@ -445,6 +475,8 @@ class SqliteStorage:
                 conn.execute(_INSERT, rows[0])
             else:
                 conn.executemany(_INSERT, rows)
+            if nodes:
+                conn.executemany(_INSERT_NODE, nodes)
 
     def _after_commit(self) -> None:
         """Checkpoint when the WAL is large, outside any append's commit; under Emscripten also make the commit
@@ -544,6 +576,30 @@ class SqliteStorage:
         while batch := cursor.fetchmany(4096):
             self._check_unchanged()
             yield from batch
+
+    def entry_hashes(self, start: int, end: int) -> list[str]:
+        rows = self._require().execute("SELECT hash FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq", (start, end))
+        hashes = [r[0] for r in rows.fetchall()]
+        self._check_unchanged()
+        return hashes
+
+    def tree_nodes(self, level: int, start: int, end: int) -> list[tuple[int, bytes]]:
+        if not self.tree_kept:
+            return []
+        sql = "SELECT idx, hash FROM tree WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"
+        nodes = self._require().execute(sql, (level, start, end)).fetchall()
+        self._check_unchanged()
+        return nodes
+
+    def tree_extra(self, size: int) -> tuple[int, int] | None:
+        if not self.tree_kept:
+            return None
+        sql = (
+            "SELECT level, idx FROM tree WHERE NOT (level > 0 AND level % 8 = 0 AND level < 63 AND idx >= 0"
+            " AND idx < (? >> level)) ORDER BY level, idx LIMIT 1"
+        )
+        row = self._read(sql, (size,))
+        return None if row is None else (row[0], row[1])
 
     def entries(self, start_seq: int = 0) -> Iterator[Entry]:
         cursor = self._require().execute(f"SELECT {_COLUMNS} FROM entries WHERE seq >= ? ORDER BY seq", (start_seq,))
