@@ -1,8 +1,10 @@
 """The CPython side of the differential tests: the wire form and one run of a corpus, as in
-js/test/helpers/peer.mjs (read there what the wire form and a run are), against the engine in py/.
+js/test/helpers/peer.mjs (read there what the wire form and a run are), against the engine in py/; and the
+proofs' part, as in js/test/helpers/proofs.mjs (``proof_turn``, ``verify_cases``).
 
-Imported by tests_browser/test_differential.py; run as a script (``python differential_peer.py``) by
-js/test/differential.test.mjs, it answers one request per line on stdin with one JSON line on stdout.
+Imported by tests_browser/test_differential.py and test_proofs.py; run as a script (``python
+differential_peer.py``) by js/test/differential.test.mjs and proofs-vectors.test.mjs, it answers one request per
+line on stdin with one JSON line on stdout: a run, or ``{"op": "proofTurn" | "verifyCases", "arg": …}``.
 """
 
 from __future__ import annotations
@@ -109,10 +111,55 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def vector_record(i: int) -> dict[str, Any]:
+    """Record ``i`` of vectors/merkle/ledger.json (``vectorRecord`` of proofs.mjs)."""
+    return {"id": f"r{i}", "stream": "s", "timestamp": 1_735_689_600_000 + i, "payload": {"i": i}}
+
+
+def proof_turn(arg: dict[str, Any], path: str | None = None) -> dict[str, Any]:
+    """``proofTurn`` of proofs.mjs: a new ledger (in memory, or the SQLite file ``path``) given ``count`` records of
+    ``vector_record`` in batches, its entry hashes, checkpoint and the proofs asked for."""
+    count, batch = arg["count"], arg.get("batch", 100)
+    storage = nucleus.SqliteStorage(path) if path else None
+    with nucleus.Ledger.open(arg["ledger"], storage) as ledger:
+        entries: list[str] = []
+        for start in range(0, count, batch):
+            entries += ledger.append_batch([vector_record(i) for i in range(start, min(count, start + batch))])
+        return {
+            "entries": entries,
+            "checkpoint": ledger.checkpoint().to_json(),
+            "inclusion": [ledger.inclusion_proof(seq, size) for seq, size in arg.get("inclusion", [])],
+            "consistency": [ledger.consistency_proof(old, new) for old, new in arg.get("consistency", [])],
+        }
+
+
+def verify_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``verifyCases`` of proofs.mjs: ``{"want": True}`` or ``{"want_error": {code, reason}}`` for each
+    ``{verify, args}``."""
+    out: list[dict[str, Any]] = []
+    for case in cases:
+        verify = nucleus.verify_inclusion if case["verify"] == "inclusion" else nucleus.verify_consistency
+        try:
+            out.append({"want": verify(*case["args"])})
+        except nucleus.NucleusError as err:
+            reason = err.details.get("reason") if err.code == "PROOF_INVALID" else None
+            out.append({"want_error": {"code": err.code, "reason": reason}})
+    return out
+
+
+def handle(request: dict[str, Any]) -> Any:
+    """One request of ``main``."""
+    if request.get("op") == "proofTurn":
+        return proof_turn(request["arg"])
+    if request.get("op") == "verifyCases":
+        return verify_cases(request["arg"])
+    return run(request)
+
+
 def main() -> None:
     """Serve requests: one JSON line in, one JSON line out (ASCII: lone surrogates stay escaped)."""
     for line in sys.stdin.buffer:
-        response = run(json.loads(line))
+        response = handle(json.loads(line))
         sys.stdout.write(json.dumps(response, allow_nan=False) + "\n")
         sys.stdout.flush()
 

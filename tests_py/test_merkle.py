@@ -233,7 +233,7 @@ def test_the_verifiers_import_no_storage():
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 names = [node.module] if node.module else [a.name for a in node.names]
                 todo += [n for n in names if n not in seen]
-    assert seen == {"_proofs", "_merkle", "_checkpoint", "_errors"}
+    assert seen == {"_proofs", "_merkle", "_checkpoint", "_canonical", "_errors"}
 
 
 # -- proofs the engine makes over stored trees ----------------------------------------------------------------

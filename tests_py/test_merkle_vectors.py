@@ -1,5 +1,7 @@
 """vectors/merkle/ledger.json (docs/FORMAT.md §9): the engine rebuilds the same ledger and gives the same roots,
-checkpoints and proofs, every proof verifies standalone, and every changed one fails with the verdict written."""
+checkpoints and proofs, every proof verifies standalone, and every changed one fails with the verdict written; and
+every case of vectors/merkle/verify.json gets its verdict (the TypeScript verifier runs the same cases in Node and
+Chromium: js/test/helpers/proofs.mjs)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import pytest
 import nucleus
 from nucleus import _merkle as merkle
 
-VECTOR = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "merkle" / "ledger.json").read_text())
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "merkle"
+VECTOR = json.loads((VECTORS / "ledger.json").read_text())
+VERIFY = json.loads((VECTORS / "verify.json").read_text())["cases"]
 
 
 def _record(i: int) -> dict[str, Any]:
@@ -63,3 +67,16 @@ def test_changed_proofs_fail_as_written(case: dict[str, Any]):
     assert info.value.code == case["code"], info.value.message
     if case["reason"] is not None:
         assert info.value.details["reason"] == case["reason"]
+
+
+@pytest.mark.parametrize("name", sorted(VERIFY))
+def test_verify_vectors(name: str):
+    case = VERIFY[name]
+    verify = nucleus.verify_inclusion if case["verify"] == "inclusion" else nucleus.verify_consistency
+    if "want" in case:
+        assert verify(*case["args"]) is case["want"] is True
+        return
+    with pytest.raises(nucleus.NucleusError) as info:
+        verify(*case["args"])
+    got = {"code": info.value.code, "reason": info.value.details.get("reason")}
+    assert got == case["want_error"], info.value.message

@@ -10,14 +10,12 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { dirname, resolve } from "node:path";
-import { after, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { loadPackage } from "./helpers/consumer.mjs";
 import { runPeer, toWire } from "./helpers/peer.mjs";
+import { startPython } from "./helpers/python-peer.mjs";
 import { batch, edgeRecords } from "./helpers/records.mjs";
 
 const N = await loadPackage();
@@ -25,39 +23,6 @@ const SEED = 20_250_707;
 const RUNS = 100;
 const LEDGER = "diff";
 
-/** The CPython peer: one process for the whole file, one JSON line per request and per response. */
-function startPython() {
-  const script = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "tests_browser", "differential_peer.py");
-  const child = spawn(process.env.PYTHON || "python3", [script], { stdio: ["pipe", "pipe", "inherit"] });
-  const waiting = [];
-  let buffered = "";
-  let failure;
-  const fail = (err) => {
-    failure ??= err;
-    while (waiting.length) waiting.shift().reject(failure);
-  };
-  child.on("error", fail);
-  child.on("exit", (code) => fail(new Error(`the CPython peer (${script}) exited with ${code}`)));
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk) => {
-    buffered += chunk;
-    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      waiting.shift()?.resolve(JSON.parse(line));
-    }
-  });
-  after(() => child.stdin.end());
-  return {
-    run(request) {
-      if (failure) return Promise.reject(failure);
-      return new Promise((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        child.stdin.write(`${JSON.stringify(request)}\n`);
-      });
-    },
-  };
-}
 const python = startPython();
 
 /** A verdict (or a batch's) without its message (messages may word a refusal differently; codes may not). */

@@ -81,6 +81,9 @@ async function rejects(promise, code, reason) {
 
 // ---------------------------------------------------------------- the RFC 6962 vectors
 
+/** A checkpoint of an RFC 6962 vector's tree (its entries' chain hashes are unknown: any hex stands in). */
+const vectorCheckpoint = (size, root) => ({ origin: "nucleus/rfc6962", size, root, hash: size ? "00".repeat(32) : null });
+
 function vectorFiles(kind) {
   const out = [];
   const walk = (dir) => {
@@ -149,7 +152,7 @@ describe("RFC 6962 vectors (transparency-dev/merkle testdata)", async () => {
     for (const file of consistencyFiles) {
       const v = JSON.parse(readFileSync(file, "utf8"));
       const run = () =>
-        verifyConsistency({ size: v.size1, root: v.root1 }, { size: v.size2, root: v.root2 }, { kind: "consistency", from: v.size1, to: v.size2, path: v.proof ?? [] });
+        verifyConsistency(vectorCheckpoint(v.size1, v.root1), vectorCheckpoint(v.size2, v.root2), { kind: "consistency", from: v.size1, to: v.size2, path: v.proof ?? [] });
       const wellFormed = [v.root1, v.root2, ...(v.proof ?? [])].every((h) => Buffer.from(h, "base64").length === 32);
       if (!wellFormed) {
         await rejects(run(), "INVALID_ARGUMENT");
@@ -244,7 +247,7 @@ describe("property tests: proofs verify; a one-bit change fails", () => {
     const left = sha(Buffer.from("a complete subtree of 2^40 leaves"));
     const root = nodeOf(left, nodeOf(nodeOf(right[0], right[1]), right[2]));
     const proof = { kind: "inclusion", index: size - 1, size, path: [nodeOf(right[0], right[1]), left].map(b64) };
-    const cp = { size, root: b64(root) };
+    const cp = { origin: "nucleus/big", size, root: b64(root), hash: hashes[2] };
     assert.equal(await verifyInclusion({ seq: size - 1, hash: hashes[2] }, proof, cp), true);
     await rejects(verifyInclusion({ seq: size - 2, hash: hashes[2] }, { ...proof, index: size - 2 }, cp), "PROOF_INVALID");
   });
@@ -289,7 +292,12 @@ describe("malformed input is INVALID_ARGUMENT", () => {
     await rejects(verifyInclusion(entry, proof, { ...cp, origin: "elsewhere/t" }), "INVALID_ARGUMENT");
     await rejects(verifyInclusion(entry, proof, { ...cp, witness: "x" }), "INVALID_ARGUMENT");
     const empty = t.checkpoint(0);
-    await rejects(verifyConsistency(empty, cp, { kind: "consistency", from: 0, to: 5, path: [] }), "INVALID_ARGUMENT");
+    // From 0 proves nothing: refused as Python refuses it (docs/FORMAT.md §9, bad_sizes).
+    await rejects(verifyConsistency(empty, cp, { kind: "consistency", from: 0, to: 5, path: [] }), "PROOF_INVALID", "bad_sizes");
+    // Exactly {origin, size, root, hash} or the legacy {size, hash}, as the Python engine takes a checkpoint.
+    for (const partial of [{ origin: cp.origin, size: 5, root: cp.root }, { size: 5, root: cp.root }, { size: 5, root: cp.root, hash: cp.hash }]) {
+      await rejects(verifyInclusion(entry, proof, partial), "INVALID_ARGUMENT");
+    }
     await rejects(verifyConsistency(cp, t.checkpoint(2), { kind: "consistency", from: 5, to: 2, path: [] }), "PROOF_INVALID", "bad_sizes");
     await rejects(verifyInclusion({ seq: 5, hash: t.hashes[2] }, { ...proof, index: 5 }, cp), "PROOF_INVALID", "bad_sizes");
     assert.equal(await verifyConsistency(cp, cp, { kind: "consistency", from: 5, to: 5, path: [] }), true);
@@ -506,7 +514,7 @@ describe("ledger proofs (needs the engine's inclusionProof/consistencyProof oper
     try {
       const now = await ledger.checkpoint();
       for (let size = 1; size <= SIZE; size++) {
-        const cp = { size, root: b64(mth(leaves.slice(0, size))) };
+        const cp = { origin: "nucleus/proofs", size, root: b64(mth(leaves.slice(0, size))), hash: hashes[size - 1] };
         for (const seq of [0, size >> 1, size - 1]) {
           const proof = await ledger.inclusionProof(seq, size);
           assert.deepEqual(proof, { kind: "inclusion", index: seq, size, path: auditPath(seq, leaves.slice(0, size)).map(b64) });

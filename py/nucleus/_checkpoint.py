@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._canonical import MAX_SAFE_INTEGER
 from ._errors import ArgumentError
 
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -78,8 +79,8 @@ class Checkpoint:
                 f"a checkpoint is {{origin, size, root, hash}} (or legacy {{size, hash}}), got {value!r}"
             )
         size, h = value["size"], value["hash"]
-        if type(size) is not int or size < 0:
-            raise ArgumentError(f"checkpoint size must be a non-negative integer, got {size!r}")
+        if type(size) is not int or not 0 <= size <= MAX_SAFE_INTEGER:  # JavaScript's exact integers, as in TS
+            raise ArgumentError(f"checkpoint size must be an integer in 0…2^53-1, got {size!r}")
         if (size == 0) != (h is None) or (h is not None and (type(h) is not str or not _HASH.fullmatch(h))):
             raise ArgumentError(f"checkpoint hash must be 64 lowercase hex digits (null for size 0), got {h!r}")
         if "origin" not in value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _merkle
+from ._canonical import MAX_SAFE_INTEGER
 from ._checkpoint import Checkpoint, decode_hash, encode_hash
 from ._errors import ArgumentError, ProofInvalid
 
@@ -25,8 +26,9 @@ def consistency_json(old_size: int, new_size: int, path: list[bytes]) -> dict[st
 
 
 def _count(value: Any, what: str) -> int:
-    if type(value) is not int or value < 0:
-        raise ArgumentError(f"{what} must be a non-negative integer, got {value!r}")
+    # Past 2^53 - 1 JavaScript cannot hold the number exactly: refused here too, so both verifiers agree.
+    if type(value) is not int or not 0 <= value <= MAX_SAFE_INTEGER:
+        raise ArgumentError(f"{what} must be an integer in 0…2^53-1, got {value!r}")
     return value
 
 

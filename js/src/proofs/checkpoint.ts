@@ -22,7 +22,7 @@ export interface ReadCheckpoint {
   size: number;
   root?: Uint8Array;
   rootText?: string;
-  hash?: string | null;
+  hash: string | null;
 }
 
 function bad(argument: string, message: string): ArgumentError {
@@ -44,7 +44,7 @@ function bad(argument: string, message: string): ArgumentError {
  */
 export function parseCheckpoint(text: string): KeptCheckpoint {
   const read = readCheckpoint(text, "checkpoint");
-  return read.origin === undefined ? { size: read.size, hash: read.hash ?? null } : { origin: read.origin, size: read.size, root: read.rootText as string, hash: read.hash ?? null };
+  return read.origin === undefined ? { size: read.size, hash: read.hash } : { origin: read.origin, size: read.size, root: read.rootText as string, hash: read.hash };
 }
 
 /**
@@ -59,39 +59,38 @@ export function parseCheckpoint(text: string): KeptCheckpoint {
 export function formatCheckpoint(checkpoint: Checkpoint): string {
   if (typeof checkpoint === "string") throw bad("checkpoint", "formatCheckpoint takes a checkpoint object; it is already text");
   const cp = readCheckpoint(checkpoint, "checkpoint");
-  if (cp.origin === undefined || cp.rootText === undefined || cp.hash === undefined) {
+  if (cp.origin === undefined || cp.rootText === undefined) {
     throw bad("checkpoint", "a checkpoint's text form needs origin, size, root and hash; a legacy {size, hash} has none");
   }
   return `${cp.origin}\n${cp.size}\n${cp.rootText}\n${cp.hash === null ? "" : `chain ${cp.hash}\n`}`;
 }
 
 /**
- * Reads a checkpoint given as JSON or text (`argument` names it in errors). Of the JSON fields only `size` is
- * required; the others are checked when present. Not public.
+ * Reads a checkpoint given as JSON or text (`argument` names it in errors). An object has exactly the members
+ * `origin, size, root, hash`, or the legacy `size, hash` (docs/FORMAT.md §4b), as the Python engine takes it.
+ * Not public.
  */
 export function readCheckpoint(value: unknown, argument: string): ReadCheckpoint {
   if (typeof value === "string") return readText(value, argument);
   if (!isPlainObject(value)) throw bad(argument, `a checkpoint is an object {origin, size, root, hash} or its text, got ${describe(value)}`);
   checkKeys(value, KEYS, "checkpoint field", ArgumentError, { argument });
+  const keys = Object.keys(value);
+  if (!keys.includes("hash") || !keys.includes("size") || (keys.length !== 2 && keys.length !== 4)) {
+    throw bad(argument, `a checkpoint has exactly the members origin, size, root and hash (or the legacy size and hash), got ${keys.join(", ") || "none"}`);
+  }
   const { origin, size, root, hash } = value;
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw bad(argument, `size must be a non-negative integer, got ${describe(size)}`);
-  const out: ReadCheckpoint = { size };
-  if (origin !== undefined) {
-    if (typeof origin !== "string" || !ORIGIN.test(origin)) throw bad(argument, `origin must be "nucleus/<ledger id>", got ${describe(origin)}`);
-    out.origin = origin;
+  if (hash === null ? size !== 0 : typeof hash !== "string" || !HASH.test(hash) || size === 0) {
+    throw bad(argument, `hash must be 64 lowercase hex digits (null for size 0), got ${describe(hash)}`);
   }
-  if (root !== undefined) {
-    const bytes = typeof root === "string" ? base64ToBytes(root) : undefined;
-    if (bytes?.length !== 32) throw bad(argument, `root must be 32 bytes in base64 with padding (44 characters), got ${describe(root)}`);
-    out.root = bytes;
-    out.rootText = root as string;
-  }
-  if (hash !== undefined) {
-    if (hash === null ? size !== 0 : typeof hash !== "string" || !HASH.test(hash) || size === 0) {
-      throw bad(argument, `hash must be 64 lowercase hex digits (null for size 0), got ${describe(hash)}`);
-    }
-    out.hash = hash as string | null;
-  }
+  const out: ReadCheckpoint = { size, hash: hash as string | null };
+  if (keys.length === 2) return out;
+  if (typeof origin !== "string" || !ORIGIN.test(origin)) throw bad(argument, `origin must be "nucleus/<ledger id>", got ${describe(origin)}`);
+  const bytes = typeof root === "string" ? base64ToBytes(root) : undefined;
+  if (bytes?.length !== 32) throw bad(argument, `root must be 32 bytes in base64 with padding (44 characters), got ${describe(root)}`);
+  out.origin = origin;
+  out.root = bytes;
+  out.rootText = root as string;
   return out;
 }
 

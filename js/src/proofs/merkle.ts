@@ -69,11 +69,12 @@ export async function verifyInclusionPath(leaf: Uint8Array, index: number, size:
 
 /**
  * Checks that `path` proves the tree of `size1` leaves with root `root1` a prefix of the tree of `size2` leaves
- * with root `root2` (RFC 9162 §2.1.4.2). `size1` 0 is `INVALID_ARGUMENT` (every tree extends the empty one:
- * nothing to prove); other failures are `PROOF_INVALID` (`bad_sizes`, `path_length`, `root_mismatch`).
+ * with root `root2` (RFC 9162 §2.1.4.2). Rejects with `PROOF_INVALID`: `bad_sizes` (not 0 < `size1` <= `size2`),
+ * `path_length`, `root_mismatch`.
  */
 export async function verifyConsistencyPath(size1: number, size2: number, root1: Uint8Array, root2: Uint8Array, path: readonly Uint8Array[]): Promise<void> {
-  if (size1 === 0) throw new ArgumentError("a consistency proof from size 0 proves nothing: every tree extends the empty tree", { argument: "from" });
+  // From 0 is refused (every tree extends the empty one: nothing to prove) with the reason Python gives.
+  if (size1 === 0) throw proofInvalid("bad_sizes", "a consistency proof from size 0 proves nothing: every tree extends the empty tree", { from: size1, to: size2 });
   if (size1 > size2) throw proofInvalid("bad_sizes", `a tree of size ${size1} cannot be a prefix of a tree of size ${size2}`, { from: size1, to: size2 });
   if (size1 === size2) {
     if (path.length !== 0) throw pathLength(`two trees of the same size (it must be empty)`);

@@ -55,13 +55,14 @@ function rootOf(checkpoint: CheckpointInput, argument: string): { size: number; 
  * @param proof - from {@link Ledger.inclusionProof}: `{kind: "inclusion", index, size, path}`
  * @param checkpoint - the checkpoint with a `root` (object or text) the proof is for; its `origin` is not checked
  * @returns `true` when the proof holds
- * @throws {ProofInvalidError} `details.reason`: `size_mismatch` (proof and checkpoint sizes differ),
- *   `index_mismatch` (the proof is for another seq), `bad_sizes`, `path_length` or `root_mismatch`
+ * @throws {ProofInvalidError} `details.reason`, the first that applies (docs/FORMAT.md §9): `index_mismatch`
+ *   (the proof is for another seq), `size_mismatch` (proof and checkpoint sizes differ), `bad_sizes` (index not
+ *   below size), `path_length` or `root_mismatch`
  * @throws {ArgumentError} an argument is malformed, or the checkpoint has no root
  * @example
  * // What a page received with its receipt: the entry, its proof and the ledger's (signed) checkpoint.
  * const entry = { seq: 1, hash: "896a195d6ebb267bc8fde8b624d04508cd3bd0d076c4cfeb5f0c489f6aafb5fa" };
- * const checkpoint = { size: 2, root: "LSHm/3Nqrz/D+FOmjg2n9DHwxm0CKFzfqoKx4UI5g18=", hash: entry.hash };
+ * const checkpoint = { origin: "nucleus/receipts", size: 2, root: "LSHm/3Nqrz/D+FOmjg2n9DHwxm0CKFzfqoKx4UI5g18=", hash: entry.hash };
  * await verifyInclusion(entry, { kind: "inclusion", index: 1, size: 2, path: ["MIqq+tOszct/WkUIa8iagpa/ps36mhNX6i3ehUEtpuE="] }, checkpoint);
  */
 export async function verifyInclusion(entry: { seq: number; hash: string }, proof: InclusionProof, checkpoint: CheckpointInput): Promise<true> {
@@ -71,8 +72,9 @@ export async function verifyInclusion(entry: { seq: number; hash: string }, proo
   if (typeof hash !== "string" || !HASH.test(hash)) throw bad("entry", `hash must be 64 lowercase hex digits, got ${describe(hash)}`);
   const { a: index, b: size, path } = readProof(proof, "inclusion", ["index", "size"]);
   const cp = rootOf(checkpoint, "checkpoint");
-  if (size !== cp.size) throw proofInvalid("size_mismatch", `the proof is for size ${size}, the checkpoint has size ${cp.size}`, { proofSize: size, checkpointSize: cp.size });
+  // The order of docs/FORMAT.md §9, the Python verifier's: the same inputs give the same reason everywhere.
   if (index !== seq) throw proofInvalid("index_mismatch", `the proof is for seq ${index}, the entry has seq ${seq}`, { index, seq });
+  if (size !== cp.size) throw proofInvalid("size_mismatch", `the proof is for size ${size}, the checkpoint has size ${cp.size}`, { proofSize: size, checkpointSize: cp.size });
   await verifyInclusionPath(await leafHash(hexToBytes(hash)), index, size, path, cp.root);
   return true;
 }
@@ -85,13 +87,14 @@ export async function verifyInclusion(entry: { seq: number; hash: string }, proo
  * @param newCheckpoint - the current checkpoint (with a `root`)
  * @param proof - from {@link Ledger.consistencyProof}: `{kind: "consistency", from, to, path}`
  * @returns `true` when the proof holds
- * @throws {ProofInvalidError} `details.reason`: `size_mismatch` (the proof is for other sizes), `bad_sizes`
- *   (`from` > `to`), `path_length` or `root_mismatch` (`details.which`: `"old"` or `"new"`)
- * @throws {ArgumentError} an argument is malformed, a checkpoint has no root, or `from` is 0 (nothing to prove)
+ * @throws {ProofInvalidError} `details.reason`, the first that applies (docs/FORMAT.md §9): `size_mismatch`
+ *   (the proof is for other sizes), `bad_sizes` (not 0 < `from` <= `to`: from 0 proves nothing), `path_length` or
+ *   `root_mismatch` (`details.which`: `"old"` or `"new"`)
+ * @throws {ArgumentError} an argument is malformed, or a checkpoint has no root
  * @example
  * // Yesterday's checkpoint (size 1) and today's (size 2): today's ledger extends yesterday's, unchanged.
- * const before = { size: 1, root: "MIqq+tOszct/WkUIa8iagpa/ps36mhNX6i3ehUEtpuE=", hash: "4826510bbb5b73e1fb5ee300efd773808952cec52619b3b549bf63a54e61834f" };
- * const now = { size: 2, root: "LSHm/3Nqrz/D+FOmjg2n9DHwxm0CKFzfqoKx4UI5g18=", hash: "896a195d6ebb267bc8fde8b624d04508cd3bd0d076c4cfeb5f0c489f6aafb5fa" };
+ * const before = { origin: "nucleus/receipts", size: 1, root: "MIqq+tOszct/WkUIa8iagpa/ps36mhNX6i3ehUEtpuE=", hash: "4826510bbb5b73e1fb5ee300efd773808952cec52619b3b549bf63a54e61834f" };
+ * const now = { origin: "nucleus/receipts", size: 2, root: "LSHm/3Nqrz/D+FOmjg2n9DHwxm0CKFzfqoKx4UI5g18=", hash: "896a195d6ebb267bc8fde8b624d04508cd3bd0d076c4cfeb5f0c489f6aafb5fa" };
  * await verifyConsistency(before, now, { kind: "consistency", from: 1, to: 2, path: ["oznM1XG7g4S0rrVaFeFkNVAEEnMSwQkS8WGL5yYzoXo="] });
  */
 export async function verifyConsistency(oldCheckpoint: CheckpointInput, newCheckpoint: CheckpointInput, proof: ConsistencyProof): Promise<true> {
