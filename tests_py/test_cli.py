@@ -13,7 +13,9 @@ is that file's text; ``in_docs``: docs/CLI.md holds stdout; ``json``: {path: val
 ``*`` maps a list; a missing key is null); ``json_match``: {path: pattern}; ``json_size``: {path: file}: that
 file's size; ``same_json``: {path: step}: equal to that earlier step's; ``unchanged``: the directory is byte for
 byte as before the step; ``unchanged_files``; ``exists``; ``absent``; ``same_files``: pairs with equal bytes;
-``listing``: the directory holds exactly these; ``no_locks``: no ``.lock`` file anywhere. ``$DIR`` stands for the
+``listing``: the directory holds exactly these; ``no_locks``: no ``.lock`` file anywhere; ``mode``: {file: octal
+permission bits}. Around the run: ``edit`` [file, old, new] replaces the first ``old`` in that file before it (a
+tampered input), ``save_stdout`` writes stdout to that file after it (an input of later steps). ``$DIR`` stands for the
 case's directory, ``$PID`` for the test process's id. ``refusals`` are cases that must be refused: run with
 ``--json``, each must exit with its status, print ``"ok": false`` and leave its directory (``refusals.files``)
 exactly as it was.
@@ -211,6 +213,8 @@ def check_step(step: dict[str, Any], r: Result, d: Path, before: dict[str, str],
         assert sorted(os.listdir(d)) == sorted(step["listing"]), label
     if step.get("no_locks"):
         assert not [f for f in after if f.endswith(".lock")], f"a lock was left behind: {label}"
+    for file, bits in step.get("mode", {}).items():
+        assert oct((d / file).stat().st_mode & 0o777)[2:] == bits, f"{file} is not mode {bits}: {label}"
 
 
 def run_case(case: dict[str, Any], fixtures: Path, d: Path) -> None:
@@ -226,10 +230,17 @@ def run_case(case: dict[str, Any], fixtures: Path, d: Path) -> None:
     try:
         earlier: list[Result] = []
         for step in case.get("steps", [case]):
+            if "edit" in step:
+                file, old, new = step["edit"]
+                data = (d / file).read_text(encoding="utf-8")
+                assert old in data, f"{file} lacks {old!r} to edit"
+                (d / file).write_text(data.replace(old, new, 1), encoding="utf-8")
             before = fingerprint(d)
             stdin = (d / step["stdin_file"]).read_bytes() if "stdin_file" in step else b""
             r = run_cli(step["argv"], d, stdin)
             check_step(step, r, d, before, earlier)
+            if "save_stdout" in step:
+                (d / step["save_stdout"]).write_text(r.stdout, encoding="utf-8")
             earlier.append(r)
     finally:
         if held is not None:
@@ -330,6 +341,12 @@ def test_arguments_parse_strictly() -> None:
     assert parse_args("query", spec, ["--", "-"]).positionals == {"db": "-"}
     assert parse_args("query", spec, ["--help", "--desc"]).flags == {"help": True, "desc": True}
     assert closest("limt", ["limit", "offset"]) == "limit" and closest("xyz", ["limit"]) is None
+    from nucleus.cli._commands import verify_proof
+
+    keys = parse_args("verify-proof", verify_proof.COMMAND.spec, ["--key", "a", "--key=b", "--proof", "p"])
+    assert keys.strings("key") == ["a", "b"] and keys.string("proof") == "p" and keys.strings("proof") == []
+    with pytest.raises(UsageError, match="option --proof was given twice"):
+        parse_args("verify-proof", verify_proof.COMMAND.spec, ["--proof", "p", "--proof", "q"])
     for argv, message in [
         (["db", "--lmit", "1"], "unknown option --lmit (did you mean --limit?)"),
         (["db", "-q=1"], "unknown option -q (did you mean --id?)"),
@@ -342,3 +359,31 @@ def test_arguments_parse_strictly() -> None:
         with pytest.raises(UsageError) as info:
             parse_args("query", spec, argv)
         assert info.value.message == message and info.value.command == "query"
+
+
+@pytest.mark.host_only
+def test_a_format_2_file_without_the_tree_is_not_upgraded_and_says_how_it_gets_the_tree(
+    fixtures: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "old-schema.db"
+    shutil.copyfile(fixtures / "good.db", path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP TABLE tree")
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    before = fingerprint(tmp_path)
+    refused = run_cli(["upgrade", "old-schema.db", "new.db", "--ledger", "cli-ledger", "--json"], tmp_path)
+    assert refused.code == 2 and refused.json["error"]["details"]["reason"] == "not_format_1", refused.stdout
+    assert "keeps no Merkle tree yet (SQLite schema 2)" in refused.json["error"]["message"]
+    assert "`nucleus append`" in refused.json["error"]["message"]
+    # Read-only, its tree is built in memory: the checkpoint and proofs are those of the file with the tree.
+    checkpoint = run_cli(["checkpoint", "old-schema.db", "--json"], tmp_path)
+    assert checkpoint.code == 0, checkpoint.stderr
+    assert checkpoint.json["checkpoint"]["root"] == "1R4WBZZaw07n6Dmw8W2/2r+4aT2wsWfke4NwNtTHuf8="
+    assert run_cli(["prove", "old-schema.db", "--seq", "7"], tmp_path).json["path"][0].startswith("otfVilho")
+    assert fingerprint(tmp_path) == before
+    intact = run_cli(["upgrade", "good.db", "new.db", "--ledger", "cli-ledger", "--json"], fixtures)
+    assert intact.code == 2 and "Merkle tree" not in intact.json["error"]["message"]

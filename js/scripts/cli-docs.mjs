@@ -20,7 +20,7 @@ const help = (...args) => {
   if (r.status !== 0) throw new Error(`nucleus ${args.join(" ")} exited ${r.status}: ${r.error ?? r.stderr}`);
   return r.stdout;
 };
-const commands = ["verify", "info", "export", "import", "query", "append", "upgrade"];
+const commands = ["verify", "info", "export", "import", "query", "append", "upgrade", "checkpoint", "prove", "verify-proof", "keygen"];
 
 const text = `# The \`nucleus\` command
 
@@ -37,7 +37,8 @@ terminal. One test table (\`tests_py/cli_table.json\`) runs against both. This p
 \`--help\` output by \`js/scripts/cli-docs.mjs\`; the tests keep it in step.
 
 - **Exit status**: \`0\` success; \`1\` the ledger does not verify (\`CHAIN_INVALID\`: the report names
-  the first bad sequence number and what broke there); \`2\` a usage error (unknown command or option,
+  the first bad sequence number and what broke there), or a proof or a signed checkpoint does not
+  (\`PROOF_INVALID\`, \`SIGNATURE_INVALID\`, from \`verify-proof\`); \`2\` a usage error (unknown command or option,
   missing or malformed value) or a file that cannot be used (missing, a directory, not a ledger,
   another ledger's file, locked by another process for a command that writes, a refused record, an
   existing upgrade target).
@@ -45,15 +46,15 @@ terminal. One test table (\`tests_py/cli_table.json\`) runs against both. This p
   exactly one JSON document, also on failure: \`{"ok": false, "error": {"code", "message", "details"?}}\`
   (\`code\` is one of the library's error codes, or \`USAGE\`, \`NOT_FOUND\`, \`IS_A_DIRECTORY\`,
   \`NOT_A_FILE\`, \`NOT_A_LEDGER\`, \`EXISTS\`). \`export\` always writes JSON Lines.
-- **Read-only commands**: \`verify\`, \`info\`, \`export\` and \`query\` open the file read-only (the
+- **Read-only commands**: \`verify\`, \`info\`, \`export\`, \`query\`, \`checkpoint\` and \`prove\` open the file read-only (the
   library's \`sqliteStorage(path, { readOnly: true })\`, in Python \`SqliteStorage(path, read_only=True)\`):
   no lock is taken and no file is created or changed (no \`-wal\`, \`-shm\` or \`.lock\`), so they work on
   read-only media and while another process has the ledger open (\`info\` reports who holds its lock).
   What such a reading cannot promise is printed on stderr as \`note: …\` lines and, with \`--json\`,
   listed under \`"caveats"\`: another process may append meanwhile (the result is for the entries
   present when the file was read), and should that process checkpoint the file's write-ahead log
-  meanwhile, the reading starts again (up to three times) rather than mix two states. \`export\` and
-  \`query\` verify the whole chain first, as opening a ledger does.
+  meanwhile, the reading starts again (up to three times) rather than mix two states. \`export\`,
+  \`query\`, \`checkpoint\` and \`prove\` verify the whole chain first, as opening a ledger does.
 - **Commands that write**: \`import\` and \`append\` take the file's lock (\`<db>.lock\`, the same one
   the library takes), so they fail at once with \`LEDGER_LOCKED\` while another process has the ledger
   open, and commit durably before they exit. \`upgrade\` only reads the old file and holds the new
@@ -68,6 +69,18 @@ terminal. One test table (\`tests_py/cli_table.json\`) runs against both. This p
   show the URL with \`***\` in its place, and a server that cannot be reached or refuses the login is
   \`STORAGE_ERROR\` (exit status 2) with \`details.reason\` (\`unreachable\`, \`auth\`, …). \`upgrade\` refuses
   URLs (\`USAGE\`): format 1 exists only as SQLite files.
+- **Proofs and signed checkpoints** (docs/FORMAT.md §4b, §9, §10): \`checkpoint\` prints a ledger's
+  checkpoint as C2SP tlog-checkpoint text, signed as a C2SP note with \`--sign\` and a key from \`keygen\`;
+  \`prove\` prints an RFC 9162 inclusion or consistency proof as JSON; \`verify-proof\` checks one against a
+  checkpoint (and its signatures) from files alone, with no ledger. A round trip:
+
+  \`\`\`sh
+  nucleus keygen log.example.com --out log.key > log.pub      # keep log.key secret, publish log.pub
+  nucleus checkpoint ledger.db --sign log.key > checkpoint.note
+  nucleus prove ledger.db --seq 7 > proof.json
+  nucleus export ledger.db > ledger.jsonl                     # the entries (seq and hash) proofs are about
+  nucleus verify-proof --proof proof.json --entry ledger.jsonl --checkpoint checkpoint.note --key @log.pub
+  \`\`\`
 - **Progress**: on a terminal, \`verify\` shows a bar that moves every 10,000 entries, after a spinner while
   the engine starts under Node.js (\`--progress\` forces them, \`--no-progress\` hides them).
 

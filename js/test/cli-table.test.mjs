@@ -115,6 +115,7 @@ function checkStep(step, r, dir, before, earlier) {
   for (const [a, b] of step.same_files ?? []) assert.deepEqual(readFileSync(join(dir, a)), readFileSync(join(dir, b)), `${a} and ${b} differ: ${label}`);
   if (step.listing) assert.deepEqual(readdirSync(dir).sort(), [...step.listing].sort(), label);
   if (step.no_locks) assert.deepEqual(Object.keys(after).filter((f) => f.endsWith(".lock")), [], `a lock was left behind: ${label}`);
+  for (const [file, bits] of Object.entries(step.mode ?? {})) assert.equal((statSync(join(dir, file)).mode & 0o777).toString(8), bits, `${file}: ${label}`);
 }
 
 let cases = 0;
@@ -129,10 +130,17 @@ async function runCase(c) {
   try {
     const earlier = [];
     for (const step of c.steps ?? [c]) {
+      if (step.edit) {
+        const [file, old, now] = step.edit;
+        const data = readFileSync(join(dir, file), "utf8");
+        assert.ok(data.includes(old), `${file} lacks ${old} to edit`);
+        writeFileSync(join(dir, file), data.replace(old, () => now));
+      }
       const before = fingerprint(dir);
       const input = step.stdin_file === undefined ? undefined : readFileSync(join(dir, step.stdin_file), "utf8");
       const r = await runCli(step.argv, { cwd: dir, input });
       checkStep(step, r, dir, before, earlier);
+      if (step.save_stdout !== undefined) writeFileSync(join(dir, step.save_stdout), r.stdout);
       earlier.push(r);
     }
   } finally {

@@ -1,7 +1,8 @@
 """The ``nucleus`` command: verify, info, export, import, query and append on a ledger's SQLite file or on a ledger
-in a PostgreSQL database (``postgresql://…`` with ``--ledger``), and upgrade from format 1. Exit status 0 on
-success, 1 when a ledger does not verify (``CHAIN_INVALID``), 2 for a usage error or a file or database that cannot
-be used (missing, not a ledger, locked, another ledger's, unreachable). docs/CLI.md is its reference.
+in a PostgreSQL database (``postgresql://…`` with ``--ledger``), upgrade from format 1, and checkpoints, keys,
+Merkle proofs and their verification. Exit status 0 on success, 1 when a ledger, a proof or a signature does not
+verify (``CHAIN_INVALID``, ``PROOF_INVALID``, ``SIGNATURE_INVALID``), 2 for a usage error or a file or database
+that cannot be used (missing, not a ledger, locked, another ledger's, unreachable). docs/CLI.md is its reference.
 
 One implementation for both ecosystems: ``python -m nucleus`` and the ``nucleus`` console script run :func:`main`
 here; the npm package's ``nucleus`` (js/src/cli.ts) starts the engine in Pyodide and calls :func:`run_hosted`,
@@ -19,7 +20,7 @@ from .. import __version__
 from .._errors import NucleusError
 from ._args import COMMON_FLAGS, UsageError, closest, parse_args
 from ._command import EXIT_STATUS_LINE, Command, Exit, command_help
-from ._commands import append, export, import_, info, query, upgrade, verify
+from ._commands import append, checkpoint, export, import_, info, keygen, prove, query, upgrade, verify, verify_proof
 from ._files import UnusableError, redact, secrets_in
 from ._host import Host, hosted_host, local_host
 from ._output import Output
@@ -35,7 +36,15 @@ COMMANDS: tuple[Command, ...] = (
     query.COMMAND,
     append.COMMAND,
     upgrade.COMMAND,
+    checkpoint.COMMAND,
+    prove.COMMAND,
+    verify_proof.COMMAND,
+    keygen.COMMAND,
 )
+
+
+#: The codes that mean "checked, and it does not verify": exit status 1, not 2.
+_BROKEN_CODES = frozenset({"CHAIN_INVALID", "PROOF_INVALID", "SIGNATURE_INVALID"})
 
 
 def main_help() -> str:
@@ -52,7 +61,8 @@ def main_help() -> str:
             "",
             "<db> is a ledger's SQLite file, or a PostgreSQL URL (postgresql://user:password@host/dbname) with",
             "--ledger <id> (a database holds many ledgers) and optionally --schema <name> (default nucleus);",
-            "upgrade takes files only. The password is never printed (PGPASSWORD works too).",
+            "upgrade takes files only; keygen and verify-proof take no <db>. The password is never printed",
+            "(PGPASSWORD works too).",
             "",
             "Every command takes --json (one JSON document on stdout) and --help.",
             "Run `nucleus <command> --help` for its arguments and options.",
@@ -114,7 +124,7 @@ def _fail(out: Output, command: str | None, err: Exception, secrets: list[str] |
         code, message = err.code, err.message
     elif isinstance(err, NucleusError):
         code, message, details = err.code, err.message, _host_paths(host, err.details)
-        if code == "CHAIN_INVALID":
+        if code in _BROKEN_CODES:
             status = Exit.BROKEN
     else:
         code, message = "INTERNAL", str(err) or type(err).__name__

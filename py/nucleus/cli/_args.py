@@ -27,6 +27,8 @@ class FlagSpec:
     """Placeholder shown in help, e.g. ``<id>``."""
     short: str | None = None
     """A one-letter alias, e.g. ``o`` for ``-o``."""
+    repeat: bool = False
+    """A string flag that may be given more than once (``--key a --key b``): its values in order."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,17 @@ class Parsed:
     """Parsed arguments: positionals by name, flags by name (a string, or True for booleans)."""
 
     positionals: dict[str, str] = field(default_factory=dict)
-    flags: dict[str, str | bool] = field(default_factory=dict)
+    flags: dict[str, str | bool | list[str]] = field(default_factory=dict)
 
     def string(self, name: str) -> str | None:
         """A string flag's value, or None."""
         value = self.flags.get(name)
         return value if isinstance(value, str) else None
+
+    def strings(self, name: str) -> list[str]:
+        """A repeatable flag's values, in order (none: empty)."""
+        value = self.flags.get(name)
+        return list(value) if isinstance(value, list) else []
 
 
 class UsageError(Exception):
@@ -123,7 +130,7 @@ def parse_args(command: str, spec: ArgSpec, argv: list[str]) -> Parsed:
             guess = closest(key, list(flags))
             hint = f" (did you mean --{guess}?)" if guess else ""
             raise UsageError(f"unknown option {arg if eq < 0 else arg[:eq]}{hint}", command)
-        if name in out.flags:
+        if name in out.flags and not flag.repeat:
             raise UsageError(f"option --{name} was given twice", command)
         if flag.type == "boolean":
             if eq >= 0:
@@ -138,7 +145,12 @@ def parse_args(command: str, spec: ArgSpec, argv: list[str]) -> Parsed:
             i += 1
         if value is None:
             raise UsageError(f"option --{name} needs a value {flag.value or ''}".rstrip(), command)
-        out.flags[name] = value
+        if flag.repeat:
+            values = out.flags.setdefault(name, [])
+            assert isinstance(values, list)
+            values.append(value)
+        else:
+            out.flags[name] = value
     if out.flags.get("help"):
         return out
     required = sum(1 for p in spec.positionals if not p.optional)

@@ -31,7 +31,8 @@ PG_FLAGS: dict[str, FlagSpec] = {
 }
 
 EXIT_STATUS_LINE = (
-    "Exit status: 0 success, 1 the ledger does not verify (CHAIN_INVALID), 2 usage error or unusable file or database."
+    "Exit status: 0 success, 1 a ledger, proof or signature does not verify, 2 usage error or unusable file or "
+    "database."
 )
 
 
@@ -56,13 +57,15 @@ class Command:
 def command_help(cmd: Command) -> str:
     """``nucleus <name> <positionals> [options]`` and the flag table."""
     positionals = " ".join(f"[{p.name}]" if p.optional else f"<{p.name}>" for p in cmd.spec.positionals)
-    lines = [f"Usage: nucleus {cmd.name} {positionals} [options]", "", cmd.summary, ""]
+    lines = [f"Usage: nucleus {' '.join(filter(None, (cmd.name, positionals)))} [options]", "", cmd.summary, ""]
     if cmd.description:
         lines += [cmd.description, ""]
-    lines.append("Arguments:")
     width = 26
-    lines += [f"  {f'<{p.name}>'.ljust(width)}{p.help}" for p in cmd.spec.positionals]
-    lines += ["", "Options:"]
+    if cmd.spec.positionals:
+        lines.append("Arguments:")
+        lines += [f"  {f'<{p.name}>'.ljust(width)}{p.help}" for p in cmd.spec.positionals]
+        lines.append("")
+    lines.append("Options:")
     lines += [f"  {_flag_label(name, flag).ljust(width)}{flag.help}" for name, flag in _all_flags(cmd).items()]
     if cmd.examples:
         lines += ["", "Examples:", *(f"  {e}" for e in cmd.examples)]
@@ -77,4 +80,4 @@ def _all_flags(cmd: Command) -> dict[str, FlagSpec]:
 def _flag_label(name: str, flag: FlagSpec) -> str:
     short = f"-{flag.short}, " if flag.short else ""
     value = f" {flag.value or '<value>'}" if flag.type == "string" else ""
-    return f"{short}--{name}{value}"
+    return f"{short}--{name}{value}{' …' if flag.repeat else ''}"

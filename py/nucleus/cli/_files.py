@@ -89,6 +89,33 @@ def read_text(host: Host, arg: str) -> str:
         return f.read()
 
 
+def read_input(host: Host, arg: str, what: str) -> str:
+    """The text of an input file ``arg`` (``-``: stdin); ``NOT_FOUND`` naming ``what`` when it cannot be read."""
+    if arg == "-":
+        return host.read_stdin()
+    try:
+        return read_text(host, arg)
+    except OSError as err:
+        raise UnusableError(f"{arg}: cannot read {what} ({err.strerror or err})", "NOT_FOUND") from None
+
+
+def one_stdin(flags: dict[str, str | None], command: str) -> None:
+    """Refuses more than one of ``flags`` (name → value) reading stdin (``-``): there is one stdin."""
+    dashes = [f"--{name}" for name, value in flags.items() if value == "-"]
+    if len(dashes) > 1:
+        raise UsageError(f"only one input can be read from stdin (-), not {' and '.join(dashes)}", command)
+
+
+def with_reading_ledger(host: Host, args: Parsed, command: str, use: Callable[[Ledger], T]) -> T:
+    """Runs ``use`` on the ledger ``<db>`` names, opened to read (and verified whole): a file read-only
+    (:func:`with_read_only_ledger`), a PostgreSQL ledger (``--ledger``, ``--schema``) without creating anything."""
+    arg = args.positionals["db"]
+    server = db_server(args, arg, command)
+    if server is not None:
+        return with_server_ledger(server, use)
+    return with_read_only_ledger(host, db_file(host, arg, command), use)
+
+
 def lock_holder(host: Host, db: DbFile) -> dict[str, Any] | None:
     """Who holds ``db``'s lock, as ``<db>.lock`` says (pid, hostname, createdAt, tool, and whether it is alive:
     True, False (a stale lock the next opener replaces) or None (cannot tell: another host)); None when unlocked."""

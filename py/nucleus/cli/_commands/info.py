@@ -12,6 +12,13 @@ from .._files import DbServer, db_file, db_server, inspect, lock_holder, open_ex
 from .._host import Host
 from .._output import Output, count, iso_time, js_json, js_number, size
 
+#: The closing line: info reads without verifying, so its checkpoint is the legacy {size, hash}, without the Merkle
+#: root (which only a verified reading of the tree can vouch for).
+_NOT_VERIFIED = (
+    "  (not verified here: run `nucleus verify` to check the chain, `nucleus checkpoint` for a verified checkpoint"
+    " with its Merkle root)"
+)
+
 
 def run(args: Parsed, out: Output, host: Host) -> int:
     server = db_server(args, args.positionals["db"], "info")
@@ -44,7 +51,7 @@ def run(args: Parsed, out: Output, host: Host) -> int:
         row("owner", info["owner"])
     row("file size", size(file_size) + (f" + {size(wal)} write-ahead log" if wal else ""))
     row("lock", _describe_lock(lock))
-    out.line("  (not verified here: run `nucleus verify` to check the chain)")
+    out.line(_NOT_VERIFIED)
     return Exit.OK
 
 
@@ -88,7 +95,7 @@ def _server_info(server: DbServer, out: Output) -> int:
     row("checkpoint", js_json(checkpoint))
     row("time span", f"{iso_time(first.timestamp)} → {iso_time(tip.timestamp)}" if first and tip else "—")
     row("format", f"hash format {format_version}, PostgreSQL schema {server.schema} (version {SCHEMA_VERSION})")
-    out.line("  (not verified here: run `nucleus verify` to check the chain)")
+    out.line(_NOT_VERIFIED)
     return Exit.OK
 
 
@@ -123,8 +130,10 @@ COMMAND = Command(
         [
             "Reads the file read-only, without taking its lock and without verifying the chain (use",
             "`nucleus verify`), so it also works on read-only media, while another process has the ledger open,",
-            "and on a broken file. What that reading cannot promise is printed on stderr. For a PostgreSQL ledger",
-            "(postgresql://… --ledger <id>) it shows what the server holds: there is no file size and no lock.",
+            "and on a broken file. What that reading cannot promise is printed on stderr. Its checkpoint is",
+            "therefore the unverified {size, hash}, without the Merkle root: `nucleus checkpoint` prints the",
+            "verified one with its root. For a PostgreSQL ledger (postgresql://… --ledger <id>) it shows what the",
+            "server holds: there is no file size and no lock.",
         ]
     ),
     spec=ArgSpec((PositionalSpec("db", DB_HELP),), dict(PG_FLAGS)),

@@ -7,6 +7,7 @@ import time
 
 from ..._errors import ConfigError, LedgerMismatch
 from ..._upgrade import upgrade_file
+from ...storage._schema import TREE_SCHEMA
 from .._args import ArgSpec, FlagSpec, Parsed, PositionalSpec, UsageError
 from .._command import Command, Exit
 from .._files import UnusableError, db_file, inspect, is_url, mask_url
@@ -46,9 +47,20 @@ def run(args: Parsed, out: Output, host: Host) -> int:
             details={"reason": "other_ledger", "found": old["ledgerId"], "expected": ledger_id},
         )
     if old["formatVersion"] != 1:
+        # A format-2 file from before the Merkle tree (SQLite schema 2) needs no copy either: the first open that
+        # may write migrates it in place, and read-only commands build its tree in memory meanwhile.
+        no_tree = old["schemaVersion"] < TREE_SCHEMA
         raise ConfigError(
-            f"{source.arg} is in format {old['formatVersion']} already; nothing to upgrade",
-            details={"reason": "not_format_1", "found": old["formatVersion"]},
+            f"{source.arg} is in format {old['formatVersion']} already; nothing to upgrade"
+            + (
+                ". It keeps no Merkle tree yet (SQLite schema "
+                f"{old['schemaVersion']}): the first command that opens it to write (e.g. `nucleus append`, or the "
+                "library opening it without read-only) adds the tree in place; read-only commands (checkpoint, prove) "
+                "build it in memory meanwhile"
+                if no_tree
+                else ""
+            ),
+            details={"reason": "not_format_1", "found": old["formatVersion"], "schemaVersion": old["schemaVersion"]},
         )
     started = time.perf_counter()
     release = host.lock(target.real)
