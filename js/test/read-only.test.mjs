@@ -129,10 +129,10 @@ test("sqliteStorage(path, { readOnly: true }): the configuration, and its refusa
 test("a read-only ledger verifies, serves every read, refuses every write, and creates or changes no file", async () => {
   const dir = tempDir();
   const { path, hashes } = await made(dir, "l.db", 5);
-  const exported = await (async () => {
+  const [exported, writerCheckpoint] = await (async () => {
     const l = await createLedger({ id: "ro", storage: sqliteStorage(path) });
     try {
-      return await l.export();
+      return [await l.export(), await l.checkpoint()];
     } finally {
       await l.close();
     }
@@ -156,7 +156,9 @@ test("a read-only ledger verifies, serves every read, refuses every write, and c
     await ledger.verify({ checkpoint: { size: 5, hash: hashes[4] } });
     assert.equal(await ledger.verifyStorage(), true);
     assert.equal(await ledger.export(), exported);
-    assert.deepEqual(await ledger.checkpoint(), { size: 5, hash: hashes[4] });
+    const { root, ...checkpoint } = await ledger.checkpoint();
+    assert.deepEqual(checkpoint, { origin: "nucleus/ro", size: 5, hash: hashes[4] });
+    assert.equal(root, writerCheckpoint.root, "the Merkle root read from the file is the writer's");
 
     const grant = { subjectOid: "oid:onoal:human:a", resourceOid: "oid:onoal:ledger:ro", action: "write" };
     const writes = {
