@@ -8,6 +8,7 @@ browser bench. Standard library only.
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import threading
 import urllib.parse
@@ -36,7 +37,21 @@ class StaticServer:
     """Serves ``mounts`` (URL prefix → folder, e.g. ``{"/": "web/playground", "/nucleus/": "js/dist/browser"}``)
     on ``host:port`` (port 0 picks a free one) from a background thread. Use as a context manager."""
 
-    def __init__(self, mounts: Mapping[str, str | Path], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        mounts: Mapping[str, str | Path],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        gzip_level: int | None = None,
+        cache_control: Mapping[str, str] | None = None,
+    ) -> None:
+        """``gzip_level``: compress every answer to a client that accepts gzip (the bench's "with compression",
+        as docs/BROWSER.md asks of a server). ``cache_control``: URL prefix → Cache-Control header for the files
+        under it (default ``no-cache``), e.g. ``{"/nucleus/": "public, max-age=31536000, immutable"}``."""
+        self.gzip_level = gzip_level
+        self.cache_control = dict(cache_control or {})
+        self._gzipped: dict[tuple[Path, float], bytes] = {}
         # Longest prefix first, so "/nucleus/" wins over "/".
         self.mounts = sorted(
             ((p if p.endswith("/") else p + "/", Path(d).resolve()) for p, d in mounts.items()),
@@ -97,10 +112,22 @@ class StaticServer:
                         self.wfile.write(data)
                     return
                 data = target.read_bytes()
+                gzipped = server.gzip_level is not None and "gzip" in self.headers.get("Accept-Encoding", "")
+                if gzipped:
+                    key = (target, target.stat().st_mtime)
+                    with server._lock:
+                        if key not in server._gzipped:
+                            server._gzipped[key] = gzip.compress(data, server.gzip_level, mtime=0)
+                        data = server._gzipped[key]
+                url_path = urllib.parse.urlsplit(self.path).path
+                cache = next((v for p, v in server.cache_control.items() if url_path.startswith(p)), "no-cache")
                 self.send_response(200)
                 self.send_header("Content-Type", MIME_TYPES.get(target.suffix, "application/octet-stream"))
                 self.send_header("Content-Length", str(len(data)))
-                self.send_header("Cache-Control", "no-cache")
+                if gzipped:
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Vary", "Accept-Encoding")
+                self.send_header("Cache-Control", cache)
                 self.send_header("X-Content-Type-Options", "nosniff")
                 self.end_headers()
                 if body:

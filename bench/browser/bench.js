@@ -35,6 +35,13 @@ async function main() {
   out.ready = performance.now();
   await ledger.append(makeRecord(0));
   out.firstAppend = performance.now();
+  // Bytes the page took over the network for the runtime's files until now (0 for a file the HTTP cache
+  // served without asking the server; compressed size when the server compresses). Page mode only: a
+  // worker's fetches are in the worker's timeline.
+  const assets = new URL(assetsURL ?? "/nucleus/", location.href).href;
+  const fetched = performance.getEntriesByType("resource").filter((e) => e.name.startsWith(assets));
+  out.assetBytes = fetched.reduce((n, e) => n + e.transferSize, 0);
+  out.assetFiles = Object.fromEntries(fetched.map((e) => [e.name.slice(assets.length), e.transferSize]));
   if (!worker) {
     const info = await runtimeInfo(); // the page's runtime (in worker mode it would start another one)
     out.startMode = info.startMode;

@@ -3,7 +3,8 @@
 import type { PyodideAPI } from "pyodide";
 import { checkConfig, type CheckedConfig } from "./config-check.js";
 import { StorageUnsupportedError } from "./errors.js";
-import type { Host, HostStorage } from "./runtime/host.js";
+import type { HostStorage } from "./runtime/bridge-types.js";
+import type { Host } from "./runtime/host.js";
 import { openLedger } from "./ledger.js";
 import { getRuntime } from "./runtime/runtime.js";
 import type { LedgerConfig } from "./types/config.js";

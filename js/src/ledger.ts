@@ -7,8 +7,7 @@
 import type { CheckedConfig } from "./config-check.js";
 import { LedgerClosedError, StorageError } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
-import type { OpenResult, Transport } from "./runtime/bridge-types.js";
-import type { HostStorage } from "./runtime/host.js";
+import type { HostStorage, OpenResult, Transport } from "./runtime/bridge-types.js";
 import type { CheckParams } from "./types/acl.js";
 import type { Ledger, LedgerAcl, LedgerModules } from "./types/ledger.js";
 import { checkContext, checkCount, checkObject, checkRecord, checkRecords, checkString, checkVerifyOptions, KNOWN_KEYS } from "./validate.js";

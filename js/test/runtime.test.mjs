@@ -42,11 +42,15 @@ test("a corrupt snapshot falls back to a normal start and says why", async () =>
   assert.equal(typeof info.snapshotError, "string");
 });
 
-test("the engine files ship once, in dist/browser/, with the Pyodide version they fit", () => {
+test("Pyodide and the engine files ship once, in dist/browser/, with the Pyodide version they fit", () => {
   const pkg = join(consumerDir, "node_modules", "@onoal", "nucleus");
   assert.equal(existsSync(join(pkg, "engine")), false);
+  // No second copy of Pyodide's files: the package loads Pyodide from its own dist/browser/.
+  assert.equal(existsSync(join(consumerDir, "node_modules", "pyodide")), false);
   const manifest = JSON.parse(readFileSync(join(pkg, "dist", "browser", "manifest.json"), "utf8"));
-  const pyodide = JSON.parse(readFileSync(join(consumerDir, "node_modules", "pyodide", "package.json"), "utf8"));
-  assert.equal(manifest.pyodide, pyodide.version);
-  for (const file of [manifest.wheel, manifest.stdlib, manifest.snapshot]) assert.ok(existsSync(join(pkg, "dist", "browser", file)), file);
+  const loader = readFileSync(join(pkg, "dist", "browser", "pyodide.mjs"), "utf8");
+  assert.ok(loader.includes(manifest.pyodide), `pyodide.mjs is Pyodide ${manifest.pyodide}`);
+  for (const file of [manifest.wheel, manifest.stdlib, manifest.snapshot, "pyodide.asm.wasm"]) {
+    assert.ok(existsSync(join(pkg, "dist", "browser", file)), file);
+  }
 });

@@ -1,6 +1,6 @@
 /**
- * Bundles src/ with esbuild (ESM + CJS, `pyodide` kept external: it finds its files relative to itself)
- * and emits declarations with tsc, twice: dist/*.d.ts for `import`, dist/cjs/*.d.ts (under a
+ * Bundles src/ with esbuild (ESM + CJS; `pyodide` becomes runtime/node/pyodide-loader.ts, which imports
+ * Pyodide from the package's own dist/browser/, so the package needs no `pyodide` dependency) and emits declarations with tsc, twice: dist/*.d.ts for `import`, dist/cjs/*.d.ts (under a
  * `{"type":"commonjs"}` package.json) for `require`, so TypeScript resolves each in the right mode.
  */
 
@@ -11,6 +11,17 @@ import { join } from "node:path";
 import * as esbuild from "esbuild";
 import { pythonExecutable } from "./wheel.mjs";
 
+/** Resolves `pyodide` (only its types are imported elsewhere) to the loader reading dist/browser/pyodide.mjs. */
+function nodePyodide(root) {
+  const loader = join(root, "src", "runtime", "node", "pyodide-loader.ts");
+  return {
+    name: "nucleus-node-pyodide",
+    setup(build) {
+      build.onResolve({ filter: /^pyodide$/ }, () => ({ path: loader }));
+    },
+  };
+}
+
 /**
  * @param {string} root - the js/ folder
  * @param {string} version - the package version, injected as __NUCLEUS_VERSION__
@@ -20,7 +31,7 @@ export async function bundle(root, version) {
     bundle: true,
     platform: "node",
     target: "node20",
-    external: ["pyodide"],
+    plugins: [nodePyodide(root)],
     define: { __NUCLEUS_VERSION__: JSON.stringify(version) },
     sourcemap: true,
     legalComments: "none",

@@ -22,6 +22,8 @@ export async function precompile(wheelPath, outWheel, outStdlib) {
   const pyodideDir = dirname(require.resolve("pyodide/package.json"));
   const { loadPyodide, version } = await import("pyodide");
   const py = await loadPyodide({ indexURL: pyodideDir + "/", packages: [] });
+  // What Pyodide imports to start (before this build imports anything): a root of the stdlib kept.
+  const startup = JSON.parse(String(py.runPython("import json, sys; json.dumps(sorted(sys.modules))")));
   const ns = py.globals.get("dict")();
   py.runPython(readFileSync(join(here, "precompile.py"), "utf8"), { globals: ns });
   const site = String(py.runPython("import sysconfig; sysconfig.get_paths()['purelib']"));
@@ -31,7 +33,13 @@ export async function precompile(wheelPath, outWheel, outStdlib) {
   py.FS.writeFile("/build/stdlib.zip", readFileSync(join(pyodideDir, "python_stdlib.zip")));
   py.FS.writeFile("/build/in.whl", readFileSync(wheelPath));
   const run = (expr) => JSON.parse(py.runPython(`import json; json.dumps(${expr})`, { globals: ns }));
-  const stdlib = run(`stdlib_to_pyc("/build/stdlib.zip", "/build/stdlib.pyc.zip", ${JSON.stringify(archive)})`);
+  // The roots of the stdlib kept: what Pyodide imported to start, and every engine module.
+  py.unpackArchive(new Uint8Array(readFileSync(wheelPath)), "wheel", { extractDir: "/build/engine" });
+  // Also what the runtime's and this build's own Python lines import (runtime.ts, makeSnapshot below).
+  const own = ["sysconfig", "importlib", "pkgutil", "sqlite3"];
+  const roots = run(`${JSON.stringify([...startup, ...own])} + [m.name for m in __import__("pkgutil").walk_packages(["/build/engine/nucleus"], "nucleus.")] + ["nucleus"]`);
+  const keep = run(`stdlib_needed("/build/stdlib.zip", "/build/engine", ${JSON.stringify(roots)})`);
+  const stdlib = run(`stdlib_to_pyc("/build/stdlib.zip", "/build/stdlib.pyc.zip", ${JSON.stringify(archive)}, ${JSON.stringify(keep)})`);
   const wheel = run(`wheel_add_pyc("/build/in.whl", "/build/out.whl", ${JSON.stringify(site)})`);
   writeFileSync(outStdlib, py.FS.readFile("/build/stdlib.pyc.zip"));
   writeFileSync(outWheel, py.FS.readFile("/build/out.whl"));
@@ -48,7 +56,7 @@ export async function precompile(wheelPath, outWheel, outStdlib) {
  * @param {string} wheelPath - the precompiled wheel
  * @param {string} stdlibPath - the precompiled stdlib zip
  * @param {string} outSnapshot - where to write the snapshot
- * @returns {Promise<number>} the snapshot's size in bytes
+ * @returns {Promise<number>} the size in bytes of the snapshot written (its compact form, see `compactSnapshot`)
  */
 export async function makeSnapshot(wheelPath, stdlibPath, outSnapshot) {
   const require = createRequire(import.meta.url);
@@ -63,7 +71,38 @@ import importlib, pkgutil, sqlite3, nucleus, nucleus._bridge
 for m in pkgutil.walk_packages(nucleus.__path__, "nucleus."):
     importlib.import_module(m.name)
 `);
-  const snapshot = py.makeMemorySnapshot();
+  const snapshot = compactSnapshot(py.makeMemorySnapshot());
   writeFileSync(outSnapshot, snapshot);
   return snapshot.length;
+}
+
+/**
+ * Pyodide's snapshot without its all-zero pages, in the layout src/runtime/snapshot.ts (`expandSnapshot`) reads:
+ * "NUCSNAP1", u32 expanded length, u32 page size, u32 run count, (u32 first page, u32 pages) per run, the runs' bytes.
+ *
+ * @param {Uint8Array} full - `makeMemorySnapshot()`'s bytes
+ * @returns {Uint8Array}
+ */
+export function compactSnapshot(full) {
+  const PAGE = 4096;
+  const pages = Math.ceil(full.length / PAGE);
+  const zero = (p) => full.subarray(p * PAGE, (p + 1) * PAGE).every((b) => b === 0);
+  const runs = [];
+  for (let p = 0; p < pages; p++) {
+    if (zero(p)) continue;
+    const last = runs.at(-1);
+    if (last && last[0] + last[1] === p) last[1]++;
+    else runs.push([p, 1]);
+  }
+  const head = Buffer.alloc(20 + runs.length * 8);
+  head.write("NUCSNAP1", 0, "latin1");
+  head.writeUInt32LE(full.length, 8);
+  head.writeUInt32LE(PAGE, 12);
+  head.writeUInt32LE(runs.length, 16);
+  runs.forEach(([start, count], i) => {
+    head.writeUInt32LE(start, 20 + i * 8);
+    head.writeUInt32LE(count, 24 + i * 8);
+  });
+  const parts = runs.map(([start, count]) => full.subarray(start * PAGE, Math.min((start + count) * PAGE, full.length)));
+  return Buffer.concat([head, ...parts]);
 }

@@ -1,7 +1,9 @@
 """Build-time helper, run INSIDE Pyodide (CPython 3.14) by precompile.mjs. Not shipped.
 
 Compiles the .py files of a zip (Pyodide's stdlib, or our wheel) to bytecode with the interpreter that
-will run them, so that loading skips compilation. The .pyc files are *unchecked hash-based*
+will run them, so that loading skips compilation, and keeps of the stdlib only the modules the runtime can
+import (``stdlib_needed``): what every page and install downloads shrinks from 614 files to the few the
+engine and Pyodide's own start-up use. The .pyc files are *unchecked hash-based*
 (PEP 552): the importer uses them without comparing against source or timestamps, which is what a
 read-only, versioned bundle wants. A module whose source does not compile here is kept as source.
 """
@@ -9,8 +11,10 @@ read-only, versioned bundle wants. A module whose source does not compile here i
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import importlib.util
+import modulefinder
 import sys
 import zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
@@ -23,15 +27,74 @@ def _pyc(source: bytes, filename: str) -> bytes:
     return bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False))
 
 
-def stdlib_to_pyc(src: str, dst: str, archive_path: str) -> dict[str, int]:
-    """Rewrites the stdlib zip with each .py replaced by a sourceless .pyc beside it.
+# Not followed by the import scan: developer tools (debuggers, REPL, docs, tests) and protocols or platforms
+# the engine never uses, which modules it does use import lazily (e.g. ``inspect`` → ``pydoc`` help).
+# Without this list the scan keeps ~1.6 MB more; were one of these ever imported, the import fails loudly.
+TOOLS_AND_PROTOCOLS = [
+    "pdb", "bdb", "pydoc", "doctest", "unittest", "_pyrepl", "code", "rlcompleter", "cmd", "tracemalloc",
+    "email", "http", "urllib.request", "xmlrpc", "ftplib", "mailbox", "smtplib", "imaplib", "poplib",
+    "webbrowser", "wsgiref", "socketserver", "multiprocessing", "concurrent.futures.process",
+    "asyncio.windows_events", "asyncio.windows_utils", "asyncio.proactor_events", "ctypes", "tkinter",
+    "plistlib", "xml", "tarfile",
+]  # fmt: skip
+
+# Imported by name computed at run time, which no import scan sees: codecs by their name (any text a
+# record holds may be decoded with any codec the engine names), sysconfig's data by the platform.
+DYNAMIC_PREFIXES = ("encodings", "_sysconfigdata")
+
+
+def _module_of(path: str) -> str:
+    """``json/decoder.py`` → ``json.decoder``; ``json/__init__.py`` → ``json``."""
+    name = path[: -len(".py")].replace("/", ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def stdlib_needed(src: str, engine_dir: str, roots: list[str]) -> list[str]:
+    """The stdlib modules that ``roots`` (Pyodide's start-up modules and every engine module) can import.
+
+    ``modulefinder`` follows every import statement of every module reached, wherever it stands (inside
+    functions, ``try`` blocks, ``if TYPE_CHECKING``), so the set is a superset of what can run. The
+    stdlib ``src`` (a zip of sources) is unpacked first: modulefinder reads files, not zips.
+    """
+    unpacked = "/build/stdlib-src"
+    with zipfile.ZipFile(src) as zin:
+        zin.extractall(unpacked)
+    finder = modulefinder.ModuleFinder(path=[unpacked, engine_dir], excludes=TOOLS_AND_PROTOCOLS)
+    for name in roots:
+        # ImportError: a built-in, or a module only Pyodide's JS side provides (e.g. pyodide_js).
+        with contextlib.suppress(ImportError):
+            finder.import_hook(name)
+    found = {name for name, mod in finder.modules.items() if mod.__file__ and mod.__file__.startswith(unpacked + "/")}
+    for path in zipfile.ZipFile(src).namelist():
+        if path.endswith(".py") and _module_of(path).startswith(DYNAMIC_PREFIXES):
+            found.add(_module_of(path))
+    # A package's __init__ runs before any of its modules: keep every parent.
+    for name in list(found):
+        while "." in name:
+            name = name.rpartition(".")[0]
+            found.add(name)
+    return sorted(found)
+
+
+def stdlib_to_pyc(src: str, dst: str, archive_path: str, keep: list[str] | None = None) -> dict[str, int]:
+    """Rewrites the stdlib zip with each .py replaced by a sourceless .pyc beside it, keeping only the
+    modules in ``keep`` (all when None) and the data files of kept packages.
 
     ``archive_path`` is where the zip lives in the runtime (``/lib/python314.zip``), used in code
     objects' file names just as zipimport would for source.
     """
-    compiled = kept = 0
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+    compiled = kept = dropped = 0
+    wanted = None if keep is None else set(keep)
+    folders = None if keep is None else {name.replace(".", "/") + "/" for name in wanted}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
         for info in zin.infolist():
+            if wanted is not None:
+                name = info.filename
+                if name.endswith(".py") and _module_of(name) not in wanted:
+                    dropped += 1
+                    continue
+                if not name.endswith(".py") and "/" in name and not any(name.startswith(f) for f in folders):
+                    continue
             data = zin.read(info)
             if info.filename.endswith(".py"):
                 try:
@@ -43,7 +106,7 @@ def stdlib_to_pyc(src: str, dst: str, archive_path: str) -> dict[str, int]:
                     compiled += 1
                     continue
             zout.writestr(info, data)
-    return {"compiled": compiled, "kept": kept}
+    return {"compiled": compiled, "kept": kept, "dropped": dropped}
 
 
 def _record_line(name: str, data: bytes) -> str:
@@ -65,7 +128,11 @@ def wheel_add_pyc(src: str, dst: str, site_packages: str) -> dict[str, int]:
             zout.writestr(info, data)
             if info.filename.endswith(".py"):
                 folder, _, base = info.filename.rpartition("/")
-                name = f"{folder}/__pycache__/{base[:-3]}.{CACHE_TAG}.pyc" if folder else f"__pycache__/{base[:-3]}.{CACHE_TAG}.pyc"
+                name = (
+                    f"{folder}/__pycache__/{base[:-3]}.{CACHE_TAG}.pyc"
+                    if folder
+                    else f"__pycache__/{base[:-3]}.{CACHE_TAG}.pyc"
+                )
                 pyc = _pyc(data, f"{site_packages}/{info.filename}")
                 zout.writestr(name, pyc)
                 extra.append(_record_line(name, pyc))

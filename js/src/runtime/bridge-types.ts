@@ -8,6 +8,18 @@ export type BridgeStorage =
   | { type: "sqlite"; path: string; durability: "full" | "fast"; lock: boolean; readOnly: boolean }
   | { type: "postgres"; dsn: string; schema?: string; timeout?: number };
 
+/**
+ * A storage opened on the host: what to tell the engine, and how to let go of it. Here rather than in host.ts,
+ * which the public declarations must not reach: host.ts names Pyodide's types, and the package does not
+ * depend on the `pyodide` package (it ships Pyodide's files in dist/browser/).
+ */
+export interface HostStorage {
+  /** The storage argument of the bridge's `open`. */
+  bridge: BridgeStorage;
+  /** Releases host resources (the file lock). Safe to call twice. */
+  release(): void;
+}
+
 /** One request: `{op, ledger?, args?}`. */
 export interface BridgeRequest {
   op: string;

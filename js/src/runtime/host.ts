@@ -6,7 +6,7 @@
 
 import type { PyodideAPI } from "pyodide";
 import type { PostgresStorageConfig, SqliteStorageConfig } from "../types/config.js";
-import type { BridgeStorage } from "./bridge-types.js";
+import type { HostStorage } from "./bridge-types.js";
 
 /** Where the runtime's files are. */
 export interface RuntimeAssets {
@@ -20,18 +20,13 @@ export interface RuntimeAssets {
    * When loading from it fails, the runtime starts normally.
    */
   snapshot: Uint8Array | PromiseLike<Uint8Array> | undefined;
-  /** The engine wheel's bytes. */
-  wheel: Uint8Array;
+  /**
+   * Reads (Node) or fetches (browser) the engine wheel's bytes: only a normal start installs it (a snapshot holds
+   * the engine already), so a page started from the snapshot never downloads it.
+   */
+  wheel(): Promise<Uint8Array>;
   /** Version of the engine inside the wheel (from the build manifest). */
   engineVersion: string;
-}
-
-/** A storage opened on the host: what to tell the engine, and how to let go of it. */
-export interface HostStorage {
-  /** The storage argument of the bridge's `open`. */
-  bridge: BridgeStorage;
-  /** Releases host resources (the file lock). Safe to call twice. */
-  release(): void;
 }
 
 /** The platform services the runtime needs. */

@@ -14,6 +14,7 @@ import { VERSION } from "../version.js";
 import type { BridgeResponse, EngineVersion } from "./bridge-types.js";
 import type { Host } from "./host.js";
 import { selectHost } from "./select-host.js";
+import { expandSnapshot } from "./snapshot.js";
 
 /** The bridge function: JSON text in (a string, or its UTF-8 bytes), JSON text out. */
 type HandleRequest = (request: string | Uint8Array) => string;
@@ -78,7 +79,11 @@ async function load(host: Host): Promise<Runtime> {
   let start: Runtime["start"] = { mode: "normal" };
   if (assets.snapshot) {
     try {
-      pyodide = await loadPyodide({ ...options, _loadSnapshot: assets.snapshot });
+      // A promise: in the browser the download still overlaps Pyodide's own fetches.
+      const snapshot = Promise.resolve(assets.snapshot).then(expandSnapshot);
+      snapshot.catch(() => {}); // reported by loadPyodide, which awaits it (maybe only after it failed)
+      pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+      forgetSnapshot(pyodide);
       start = { mode: "snapshot" };
     } catch (err) {
       start = { mode: "normal", snapshotError: err instanceof Error ? err.message : String(err) };
@@ -90,7 +95,7 @@ async function load(host: Host): Promise<Runtime> {
     // A snapshot already holds every engine module imported (scripts/lib/precompile.mjs); unpacking the
     // wheel there again would only cost time (~0.3 s: first use of zip code paths in fresh wasm).
     const sitePackages = String(pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']"));
-    pyodide.unpackArchive(assets.wheel, "wheel", { extractDir: sitePackages });
+    pyodide.unpackArchive(await assets.wheel(), "wheel", { extractDir: sitePackages });
   }
   stage("wheel");
   host.prepare(pyodide);
@@ -120,6 +125,18 @@ async function load(host: Host): Promise<Runtime> {
   }
   stage("version");
   return { host, pyodide, engine, start, timings, call };
+}
+
+/**
+ * Pyodide keeps its options (private `_api.config`), the 31 MB snapshot among them: dropping it once it is in the
+ * WebAssembly memory lowers the process's resident memory by as much. Best effort: Pyodide's internals may differ.
+ */
+function forgetSnapshot(pyodide: PyodideAPI): void {
+  try {
+    delete (pyodide as unknown as { _api: { config: { _loadSnapshot?: unknown } } })._api.config._loadSnapshot;
+  } catch {
+    // nothing held, or not ours to drop
+  }
 }
 
 /**

@@ -77,8 +77,8 @@ async function bytes(url: string): Promise<Uint8Array> {
 }
 
 /**
- * The runtime's files: Pyodide from the assets folder, the engine wheel's and the snapshot's bytes
- * fetched from it (the snapshot as a promise). The folder's manifest.json says which files it holds;
+ * The runtime's files: Pyodide from the assets folder, the snapshot's bytes fetched from it (as a promise),
+ * the engine wheel fetched only when asked for (a normal start). The folder's manifest.json says which files it holds;
  * pyodide.mjs is imported meanwhile. A snapshot that cannot be fetched only means a normal start.
  */
 export async function browserAssets(): Promise<RuntimeAssets> {
@@ -89,7 +89,7 @@ export async function browserAssets(): Promise<RuntimeAssets> {
   // Still downloading while Pyodide fetches and compiles its wasm; if it fails, the start is normal.
   const snapshot = info.snapshot ? bytes(new URL(info.snapshot, base).href) : undefined;
   snapshot?.catch(() => {}); // reported through loadPyodide, which awaits the same promise
-  const wheel = await bytes(new URL(info.wheel, base).href);
+  const wheel = (): Promise<Uint8Array> => bytes(new URL(info.wheel, base).href);
   return {
     indexURL: base,
     stdLibURL: info.stdlib === null ? undefined : new URL(info.stdlib, base).href,

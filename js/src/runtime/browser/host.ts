@@ -4,7 +4,8 @@
 
 import { StorageUnsupportedError } from "../../errors.js";
 import type { SqliteStorageConfig } from "../../types/config.js";
-import type { Host, HostStorage } from "../host.js";
+import type { HostStorage } from "../bridge-types.js";
+import type { Host } from "../host.js";
 import { lendPrimitives } from "../host-primitives.js";
 import { browserAssets } from "./assets.js";
 

@@ -1,13 +1,11 @@
 /**
- * Finds the runtime's files under Node.js: Pyodide's own directory (the installed `pyodide` package, never
- * a CDN) and this package's `dist/browser/` folder, the one shipped home of the engine assets (wheel,
- * precompiled stdlib, snapshot, manifest), which browsers are served too.
- * `NUCLEUS_NO_SNAPSHOT=1` in the environment skips the snapshot. Not public.
+ * Finds the runtime's files under Node.js: this package's `dist/browser/` folder, the one shipped home of
+ * Pyodide's files and the engine assets (wheel, precompiled stdlib, snapshot, manifest), which browsers are
+ * served too; never a CDN. `NUCLEUS_NO_SNAPSHOT=1` in the environment skips the snapshot. Not public.
  */
 
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../errors.js";
 import type { RuntimeAssets } from "../host.js";
@@ -22,7 +20,7 @@ export interface EngineManifest {
   stdlib: string | null;
   /** File name of the memory snapshot in dist/browser/, or null. Made with the stdlib above. */
   snapshot?: string | null;
-  /** The Pyodide version the stdlib and snapshot were made with (absent: treat them as unusable). */
+  /** The Pyodide version of the folder's Pyodide files, which the stdlib and snapshot were made with. */
   pyodide?: string;
 }
 
@@ -36,19 +34,7 @@ export function engineDir(): string {
   return join(packageRoot(), "dist", "browser");
 }
 
-/** The installed `pyodide` package's directory, with a trailing slash. */
-export function pyodideDir(): string {
-  const require = createRequire(import.meta.url);
-  return dirname(require.resolve("pyodide/package.json")) + "/";
-}
-
-/** The installed Pyodide's version. */
-export function pyodideVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(pyodideDir(), "package.json"), "utf8")) as { version: string };
-  return pkg.version;
-}
-
-/** Reads the manifest and the wheel; throws `INVALID_CONFIG` naming the fix when the package is unbuilt. */
+/** Reads the manifest (and the snapshot); throws `INVALID_CONFIG` naming the fix when the package is unbuilt. */
 export async function nodeAssets(): Promise<RuntimeAssets> {
   const dir = engineDir();
   let manifest: EngineManifest;
@@ -60,15 +46,14 @@ export async function nodeAssets(): Promise<RuntimeAssets> {
         "the package was not built: run `npm run build` in js/ (or reinstall @onoal/nucleus)",
     );
   }
-  const indexURL = pyodideDir();
-  const installed = pyodideVersion();
-  // A stdlib compiled for another Pyodide would fail to import; fall back to Pyodide's own.
-  const stdLibURL =
-    manifest.stdlib !== null && manifest.pyodide === installed ? join(dir, manifest.stdlib) : undefined;
+  // Pyodide's own files are in the same folder, copied there by the build that made the stdlib and the
+  // snapshot: they always fit each other.
+  const indexURL = dir + "/";
+  const stdLibURL = manifest.stdlib !== null ? join(dir, manifest.stdlib) : undefined;
   // The snapshot holds zipimport's offsets into that stdlib, so it is only valid together with it.
   const useSnapshot = stdLibURL !== undefined && manifest.snapshot && !process.env["NUCLEUS_NO_SNAPSHOT"];
   const snapshot = useSnapshot ? readOptional(join(dir, manifest.snapshot as string)) : undefined;
-  const wheel = new Uint8Array(readFileSync(join(dir, manifest.wheel)));
+  const wheel = async (): Promise<Uint8Array> => new Uint8Array(readFileSync(join(dir, manifest.wheel)));
   return { indexURL, stdLibURL, snapshot, wheel, engineVersion: manifest.engineVersion };
 }
 

@@ -10,7 +10,7 @@ import type { PyodideAPI } from "pyodide";
 import { ConfigError, StorageError } from "../../errors.js";
 import { checkSqlitePath } from "../../storage.js";
 import type { SqliteStorageConfig } from "../../types/config.js";
-import type { HostStorage } from "../host.js";
+import type { HostStorage } from "../bridge-types.js";
 import { acquireLock } from "./lock.js";
 import { mountHostDir } from "./mounts.js";
 
