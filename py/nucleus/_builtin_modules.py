@@ -12,7 +12,7 @@ from ._query import FIELD_NAME
 
 class StreamFieldsModule(Module):
     """Records in ``config.stream`` must carry non-empty string payload fields ``config.requiredFields``;
-    ``moduleFilters`` may test those fields."""
+    ``moduleFilters`` may test those fields (indexed: ``filter_fields``)."""
 
     default_stream = ""
     default_fields: tuple[str, ...] = ()
@@ -29,6 +29,7 @@ class StreamFieldsModule(Module):
         if type(fields) is not list or not all(type(f) is str and FIELD_NAME.fullmatch(f) for f in fields):
             raise ConfigError(f"module {self.id!r}: config.requiredFields must be a list of field names")
         self.required_fields = tuple(fields)
+        self.filter_fields = self.required_fields
 
     def before_append(self, record: dict[str, Any], context: RequestContext | None) -> dict[str, Any] | None:
         if record["stream"] != self.stream:

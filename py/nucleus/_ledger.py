@@ -172,6 +172,10 @@ class Ledger:
                 ledger._settle_owner(owner)
                 if acl != "none" and ledger.acl.owner is None:
                     raise ConfigError("access control needs an owner: open the ledger with owner='oid:onoal:...'")
+                fields = registry.filter_fields()
+                index_fields = getattr(storage, "index_payload_fields", None)  # optional for a third-party storage
+                if fields and index_fields is not None and not storage.read_only:
+                    index_fields(fields)
                 registry.start_all(ledger_id)
             except StorageError as err:
                 storage.close()

@@ -10,6 +10,8 @@ ledger is open) → Stopped (``stop``, at close). Hooks:
 - ``after_append(entry)``: called after the entry is stored; it cannot undo the append.
 - ``query_conditions(filter) -> [(payload_field, value)]``: turns this module's part of
   ``moduleFilters`` into equality tests on payload fields. Conditions of all modules are combined (AND).
+  The fields a module lists in ``filter_fields`` get an index in the ledger's storage, so that a query
+  testing them does not read every entry (docs/ENGINE.md, Modules).
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ class Module:
 
     id: str = ""
     version: str = "1.0.0"
+    filter_fields: tuple[str, ...] = ()
+    """The payload fields ``query_conditions`` may test: the storage keeps an index on each (a field left out is
+    still filtered, by reading every entry)."""
 
     def __init__(self, config: dict[str, Any] | None = None):
         if config is not None and type(config) is not dict:
@@ -203,6 +208,18 @@ class ModuleRegistry:
                     module.after_append(entry)
                 except Exception:
                     continue
+
+    def filter_fields(self) -> list[str]:
+        """The payload fields any module filters on (``Module.filter_fields``), sorted: the ones storage indexes."""
+        fields: set[str] = set()
+        for module in self._modules.values():
+            declared = module.filter_fields
+            if type(declared) not in (tuple, list) or not all(
+                type(f) is str and FIELD_NAME.fullmatch(f) for f in declared
+            ):
+                raise ConfigError(f"module {module.id!r}: filter_fields must be a list of payload field names")
+            fields.update(declared)
+        return sorted(fields)
 
     def query_conditions(self, module_filters: Any) -> tuple[tuple[str, Any], ...]:
         """Every module's conditions for ``moduleFilters`` (``{module id: {field: value}}``), combined."""

@@ -17,7 +17,7 @@ from .._query import QuerySpec
 from .._stored import StoredRow
 from .._tree import TreeNode
 
-__all__ = ["Head", "LedgerMeta", "SharedStorage", "Storage", "StoredRow", "TreeNode"]
+__all__ = ["Head", "IndexingStorage", "LedgerMeta", "SharedStorage", "Storage", "StoredRow", "TreeNode"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,20 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Release files and locks. Idempotent."""
+        ...
+
+
+class IndexingStorage(Storage, Protocol):
+    """A store that indexes the payload fields modules filter on (``Module.filter_fields``). Optional: a store without
+    ``index_payload_fields`` answers the same queries by reading every entry.
+
+    An index is derived from the entries, so it is never trusted as it is found: before its first use by a query, a
+    store checks (or rebuilds) it against the stored entries, and a query re-tests every condition on the entry it
+    returns, so that a tampered index can neither add nor hide a match."""
+
+    def index_payload_fields(self, fields: Sequence[str]) -> None:
+        """Keep an index on each payload field of ``fields`` (names matching ``FIELD_NAME``), created and filled in
+        one transaction when missing; called by ``Ledger.open`` after verification, never on a read-only store."""
         ...
 
 

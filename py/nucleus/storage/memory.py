@@ -52,6 +52,9 @@ class MemoryStorage:
         self._seqs_by_id: dict[str, list[int]] = {}
         self._meta: LedgerMeta | None = None
         self._tree: dict[int, list[bytes]] = {}
+        # field → (entries indexed so far, {(type, value): seqs}): built by the first query on the field, extended by
+        # later ones, so that appends pay nothing for it
+        self._by_field: dict[str, tuple[int, dict[tuple[type, Any], list[int]]]] = {}
 
     def open(self, ledger_id: str, *, create: bool = True) -> LedgerMeta:
         if self._meta is None:
@@ -114,7 +117,25 @@ class MemoryStorage:
         below = bisect.bisect_left(seqs, end)  # seqs ascend: the last one below end
         return self._entries[seqs[below - 1]] if below else None
 
+    def _field_seqs(self, field: str, value: Any) -> list[int]:
+        """The seqs of the entries whose payload has ``field`` equal to ``value``, of its type, in seq order."""
+        done, index = self._by_field.get(field, (0, {}))
+        key = f'"{field}":'  # in the canonical text of every record whose payload has the field
+        for entry in self._entries[done:]:
+            if key in entry.record_json:
+                payload = json.loads(entry.record_json)["payload"]
+                if type(payload) is dict and type(payload.get(field)) in (str, int, bool):
+                    index.setdefault((type(payload[field]), payload[field]), []).append(entry.seq)
+        self._by_field[field] = (len(self._entries), index)
+        return index.get((type(value), value), [])
+
     def query(self, spec: QuerySpec) -> tuple[list[Entry], int]:
+        if spec.conditions:
+            seqs = self._field_seqs(*spec.conditions[0])
+            candidates = [self._entries[seq] for seq in seqs]
+            source = reversed(candidates) if spec.descending else iter(candidates)
+            hits = [e for e in source if matches(e, spec)]
+            return hits[spec.offset : spec.offset + spec.limit], len(hits)
         source = reversed(self._entries) if spec.descending else iter(self._entries)
         hits = [e for e in source if matches(e, spec)]
         return hits[spec.offset : spec.offset + spec.limit], len(hits)

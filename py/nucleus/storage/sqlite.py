@@ -60,6 +60,38 @@ _WAL_HEAD = 32
 # A reading of a whole file that another process's checkpoint interrupted starts again, this often in all.
 _READ_ATTEMPTS = 3
 _T = TypeVar("_T")
+# Indexes on the payload fields modules filter on (docs/FORMAT.md §5): partial expression indexes, kept by SQLite in
+# each append's own transaction. Their condition, the field's name as a JSON key somewhere in the record's canonical
+# text, costs an append one byte search per index and keeps entries without the field out of the index; a query
+# repeats it word for word, which is what lets SQLite use the index.
+_PAYLOAD_INDEX = "entries_by_payload_"
+
+
+def _payload_terms(field: str, table: str = "") -> tuple[str, str]:
+    """``(key test, value expression)`` of a payload field (a ``FIELD_NAME``: nothing in it needs quoting)."""
+    record = f"{table}.record" if table else "record"
+    return f"instr({record}, '\"{field}\":') > 0", f"json_extract({record}, '$.payload.{field}')"
+
+
+def _payload_index(field: str) -> tuple[str, str]:
+    """The name and the CREATE statement of ``field``'s index, as ``sqlite_master`` keeps it. Names are
+    case-insensitive in SQLite and field names are not, so an upper-case letter is written ``^`` + lower case."""
+    name = _PAYLOAD_INDEX + "".join(f"^{c.lower()}" if c.isupper() else c for c in field)
+    key, value = _payload_terms(field)
+    return name, f'CREATE INDEX "{name}" ON entries({value}) WHERE {key}'
+
+
+def _index_gap_sql(field: str) -> str:
+    """The first entry (seq in ``? … ?-1``) with ``field`` that ``field``'s index does not hold with its value: a
+    walk of the entries that looks each one up in the index (an index seek per entry holding the field)."""
+    name, _ = _payload_index(field)
+    t_key, t_value = _payload_terms(field, "t")
+    u_key, u_value = _payload_terms(field, "u")
+    return (
+        f"SELECT t.seq FROM entries AS t NOT INDEXED WHERE t.seq >= ? AND t.seq < ? AND {t_key} AND {t_value} IS NOT "
+        f'NULL AND NOT EXISTS (SELECT 1 FROM entries AS u INDEXED BY "{name}" WHERE {u_key} AND {u_value} = {t_value} '
+        "AND u.seq = t.seq) LIMIT 1"
+    )
 
 
 def _storage_error(err: BaseException, action: str, path: str) -> StorageError:
@@ -174,6 +206,9 @@ class SqliteStorage:
         self.ledger_id: str | None = None
         self.caveats: list[str] = [_READ_ONLY_CAVEAT] if read_only else []
         """What this store cannot promise (read-only opens; the list is completed by ``open``), else empty."""
+        self._payload_indexes: dict[str, str] = {}  # name → CREATE statement, as the file holds them
+        self._index_checked: dict[str, int] = {}  # field → the entries below this seq were found in its index
+        self._index_refused: set[str] = set()  # fields whose index failed the check in a read-only open
 
     # -- opening -------------------------------------------------------------------------------------
 
@@ -336,6 +371,10 @@ class SqliteStorage:
                     version = TREE_SCHEMA
         self.format_version = FORMAT_OF_SCHEMA[version]
         self.tree_kept = version >= TREE_SCHEMA
+        found = conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name GLOB '{_PAYLOAD_INDEX}*'"
+        )
+        self._payload_indexes = dict(found.fetchall())
         return LedgerMeta(self.ledger_id, self.format_version)
 
     def _create(self, ledger_id: str) -> None:
@@ -478,6 +517,41 @@ class SqliteStorage:
             if nodes:
                 conn.executemany(_INSERT_NODE, nodes)
 
+    def index_payload_fields(self, fields: Sequence[str]) -> None:
+        """See ``IndexingStorage``. An index of the same name that is not exactly this one is replaced."""
+        todo = [(f, *_payload_index(f)) for f in fields]
+        todo = [(f, name, sql) for f, name, sql in todo if self._payload_indexes.get(name) != sql]
+        if not todo:
+            return
+        with self._transaction() as conn:
+            for _field, name, sql in todo:
+                conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+                conn.execute(sql)
+            size = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+        for field, name, sql in todo:
+            self._payload_indexes[name] = sql
+            self._index_checked[field] = size  # built from the entries just now
+
+    def _index_ready(self, field: str, end: int) -> bool:
+        """Whether a query may use ``field``'s index for the entries below ``end``: the file has it, as created here,
+        and every entry below ``end`` that holds the field is in it with its value, which is checked once per open
+        (then for each new entry) before the index is used, since the file may have been edited. A failed check
+        rebuilds the index from the entries, or in a read-only open leaves it unused."""
+        name, sql = _payload_index(field)
+        if self._payload_indexes.get(name) != sql or field in self._index_refused:
+            return False
+        checked = self._index_checked.get(field, 0)
+        if checked >= end:
+            return True
+        if self._read(_index_gap_sql(field), (checked, end)) is not None:
+            if self.read_only:
+                self._index_refused.add(field)
+                return False
+            with self._transaction() as conn:
+                conn.execute(f'REINDEX "{name}"')
+        self._index_checked[field] = end
+        return True
+
     def _after_commit(self) -> None:
         """Checkpoint when the WAL is large, outside any append's commit; under Emscripten also make the commit
         durable on the host first (SQLite's own syncs never leave Pyodide)."""
@@ -547,12 +621,19 @@ class SqliteStorage:
         for column, op, value in spec.column_filters():
             where.append(f"{column} {op} ?")
             params.append(value)
+        end = self.count() if spec.end is None else spec.end
         for field, value in spec.conditions:
             path = f"$.payload.{field}"
             json_type = {str: "text", int: "integer"}.get(type(value)) or ("true" if value else "false")
             where.append("json_type(record, ?) = ?")
             params += [path, json_type]
-            if type(value) is not bool:
+            if self._index_ready(field, end):
+                # The index finds the candidates; "+" makes SQLite test the value again on the entry itself (it
+                # would take the index's word for it), so an index that lists an entry wrongly adds nothing.
+                key, extracted = _payload_terms(field)
+                where.append(f"{key} AND {extracted} = ? AND +{extracted} = ?")
+                params += [value, value]
+            elif type(value) is not bool:
                 where.append("json_extract(record, ?) = ?")
                 params += [path, value]
         clause = f" WHERE {' AND '.join(where)}" if where else ""
