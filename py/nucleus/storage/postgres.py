@@ -24,6 +24,7 @@ answer was lost is looked up after reconnecting, so that an append is never repo
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import re
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from .._canonical import canonicalize
 from .._entry import Entry
 from .._errors import ChainIntegrityError, ConfigError, LedgerMismatch, StorageError
-from .._query import RESERVED_PREFIX, QuerySpec
+from .._query import FIELD_NAME, RESERVED_PREFIX, QuerySpec
 from .._tree import Frontier, TreeNode
 from ._pg_schema import APPLICATION, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION, TREE_SCHEMA
 from ._protocol import BuildEntries, Head, LedgerMeta, StoredRow
@@ -54,6 +55,7 @@ _IN_CHAIN = "seq >= 0 AND seq < %s"
 _NOT_RESERVED = f"NOT starts_with(stream, '{RESERVED_PREFIX}')"
 # A record whose text holds this escape (of U+0000) cannot be read as JSON by PostgreSQL (query conditions).
 _NUL_ESCAPE = "'\\u0000'"
+_NO_NUL = f"strpos(record, {_NUL_ESCAPE}) = 0"
 _FETCH = 4096  # rows per round trip of a streamed read: a few MiB at most
 # Other writers' rows read by one plain statement (a ledger catching up, before reads or under its lock); more are
 # streamed through a cursor.
@@ -212,6 +214,7 @@ class PostgresStorage:
             "ORDER BY seq LIMIT %s) e ON true WHERE l.ledger_id = %s"
         )
         self._conn: psycopg.Connection[Any] | None = None
+        self._indexed_fields: set[str] = set()
         # Open streams, weakly: one dropped unfinished is closed by its own __del__, ending its transaction.
         self._streams: weakref.WeakSet[_Stream] = weakref.WeakSet()
         self._opened = False
@@ -727,11 +730,12 @@ class PostgresStorage:
         clause = " AND ".join(where)
         if not conditions:
             return clause, params
-        exact = [f"strpos(record, {_NUL_ESCAPE}) = 0"]
+        exact = [_NO_NUL]
         exact_params: list[Any] = []
         for field, value in conditions:
-            exact.append("(record::json -> 'payload' -> %s)::text = %s")
-            exact_params += [field, canonicalize(value).decode("utf-8")]
+            # The member named in the SQL text, as the index names it, so that the planner can use the index.
+            exact.append(f"({_member_text(field)}) = %s")
+            exact_params.append(canonicalize(value).decode("utf-8"))
         odd = conn.execute(
             f"SELECT seq, record FROM {self._t.entries} WHERE {clause} AND strpos(record, {_NUL_ESCAPE}) > 0", params
         ).fetchall()
@@ -740,6 +744,32 @@ class PostgresStorage:
             f"{clause} AND (({' AND '.join(exact)}) OR seq = ANY(%s))",
             [*params, *exact_params, seqs],
         )
+
+    def index_payload_fields(self, fields: Sequence[str]) -> None:
+        """See ``IndexingStorage``: a partial expression index per field, over the member's JSON text, shared by the
+        ledgers of the schema (the ledger id leads it). Created once under the schema's advisory lock, so writers
+        opening together do not race. PostgreSQL keeps its indexes itself, inside the server's own files, out of reach
+        of anyone who can only change rows; and a query re-tests each condition on the row (``_conditions``)."""
+        todo = [f for f in fields if f not in self._indexed_fields]
+        if not todo:
+            return
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            conn.execute("BEGIN")
+            try:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"nucleus schema {self.schema}",))
+                for field in todo:
+                    conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS {_payload_index_name(field)} ON {self._t.entries} "
+                        f"(ledger_id, ({_member_text(field)})) WHERE {_NO_NUL}"
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+        self._statement(f"indexing payload fields of ledger {self._ledger()!r}", work)
+        self._indexed_fields.update(todo)
 
     def entry_hashes(self, start: int, end: int) -> list[str]:
         ledger_id = self._ledger()
@@ -927,6 +957,20 @@ class _Stream:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+def _member_text(field: str) -> str:
+    """The JSON text of the payload's member ``field`` (SQL NULL when absent), spelled the same by the index and by
+    the queries that use it. ``field`` is inlined: only names of ``FIELD_NAME`` get here (checked again)."""
+    if not FIELD_NAME.fullmatch(field):
+        raise ValueError(f"not a payload field name: {field!r}")
+    return f"(record::json -> 'payload' -> '{field}')::text"
+
+
+def _payload_index_name(field: str) -> str:
+    """A name per field within PostgreSQL's 63 bytes: fields differing only in case, or beyond 32 characters, differ
+    by the digest."""
+    return f"entries_by_payload_{field[:32]}_{hashlib.sha256(field.encode()).hexdigest()[:8]}"
 
 
 def _payload_has(record: str, conditions: tuple[tuple[str, Any], ...]) -> bool:
