@@ -4,7 +4,6 @@ verifiers' inputs and verdicts, and proofs made by the engine over what storage 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -314,18 +313,112 @@ def test_the_tree_hashes_the_same_through_a_host_sha256(monkeypatch: pytest.Monk
 
     calls: list[int] = []
 
-    def host_sha256_hex(data: bytes, lengths: Any) -> str:
+    def host_sha256_into(data: bytes, lengths: Any, out: bytearray) -> None:
         calls.append(len(lengths))
-        out, offset = [], 0
+        digests, offset = [], 0
         for n in lengths:
-            out.append(hashlib.sha256(data[offset : offset + n]).hexdigest())
+            digests.append(hashlib.sha256(data[offset : offset + n]).digest())
             offset += n
-        return "".join(out)
+        out[:] = b"".join(digests)
 
     hashes, leaves = _tree(1000)
-    # Only the SHA-256 is replaced: under Pyodide the other lent primitives (Ed25519, …) stay for later tests.
-    monkeypatch.setattr(_host, "_lent", dataclasses.replace(_host.lent(), sha256_hex=host_sha256_hex))
+    # Only the SHA-256 is lent here (no merkle_fold), for this test alone: monkeypatch puts the lent ones back.
+    monkeypatch.setattr(_host, "_lent", _host.HostPrimitives(sha256_into=host_sha256_into))
     lent, stored = Frontier().extended(hashes[:3])[0].extended(hashes[3:])
     assert calls and max(calls) == 997  # the leaves of the second batch went to the host in one call
     assert lent.root() == merkle.mth(leaves) and lent.size == 1000
     assert stored == [(8, i, merkle.mth(leaves[i * 256 : (i + 1) * 256])) for i in range(3)]
+
+
+def _reference_fold(data: bytes, first: int, edge: bytes, leaves: bool, out: bytearray) -> None:
+    """``merkle_fold`` as nucleus._host defines it, written from that definition alone (hashlib)."""
+    import hashlib
+
+    level = [data[i : i + 32] for i in range(0, len(data), 32)]
+    if leaves:
+        level = [hashlib.sha256(b"\x00" + p).digest() for p in level]
+    written, lefts, bit = b"", [edge[i : i + 32] for i in range(0, len(edge), 32)], 0
+    while level:
+        if first >> bit & 1:
+            level.insert(0, lefts.pop(0))
+        written += b"".join(level)
+        level = [hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        bit += 1
+    assert len(written) == len(out), "the engine sized out for exactly the levels written"
+    out[:] = written
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(old=st.integers(0, 70_000), count=st.integers(1, 1500))
+def test_the_host_merkle_fold_gives_the_python_tree(old: int, count: int):
+    """Appending through the ``merkle_fold`` the host lends (js/src/runtime/host-primitives.ts when this suite runs
+    inside Pyodide; in CPython, a fold written from its definition in nucleus._host) gives exactly the frontier and
+    stored nodes of the engine's own level-by-level hashing, from any size, for any count: above and below the
+    host's threshold, from sizes whose edge holds many levels, across stored levels 8 and 16."""
+    from nucleus import _host
+    from nucleus._tree import Frontier
+
+    hashes = [_entry_hash(i) for i in range(old, old + count)]
+    # The frontier of ``old`` leaves, built from its decomposition (cheaper than appending them all).
+    nodes = {lv: merkle.leaf_hash(bytes([lv % 256]) * 32) for lv in range(old.bit_length()) if old >> lv & 1}
+    start = Frontier(old, nodes)
+    before = _host.lent()
+    lent = before if before.merkle_fold is not None else _host.HostPrimitives(merkle_fold=_reference_fold)
+    try:
+        _host._lent = lent
+        folded = start.extended(hashes)
+        _host._lent = _host.HostPrimitives()  # nothing lent: hashlib, level by level
+        own = start.extended(hashes)
+    finally:
+        _host._lent = before
+    assert folded == own
+
+
+class _Source:
+    """A tree source over leaves in memory and a level-8 list a test may damage (``None``: a missing node)."""
+
+    def __init__(self, hashes: list[str], level8: list[bytes | None]):
+        self.hashes, self.level8 = hashes, level8
+
+    def entry_hashes(self, start: int, end: int) -> list[str]:
+        return self.hashes[max(start, 0) : end]
+
+    def tree_nodes(self, level: int, start: int, end: int) -> list[tuple[int, bytes]]:
+        kept = self.level8 if level == 8 else []
+        return [(i, h) for i, h in enumerate(kept) if start <= i < end and h is not None]
+
+
+@pytest.mark.parametrize("lent", ["python", "host"])
+def test_the_reader_folds_blocks_and_names_a_missing_stored_node(lent: str, monkeypatch: pytest.MonkeyPatch):
+    """Proofs read a block of 256 nodes and fold every subtree above them at once; a stored node after a gap is still
+    served as stored, a missing one is named (CHAIN_INVALID, kind tree), a malformed one is used as stored (a proof
+    over it then fails to verify, as before), and the frontier's own nodes win over anything read."""
+    from nucleus import _host
+    from nucleus._tree import Frontier, TreeReader
+
+    if lent == "python":
+        monkeypatch.setattr(_host, "_lent", _host.HostPrimitives())
+    elif _host.lent().merkle_fold is None:
+        monkeypatch.setattr(_host, "_lent", _host.HostPrimitives(merkle_fold=_reference_fold))
+    hashes, leaves = _tree(4 * 256 + 77)
+    level8 = [merkle.mth(leaves[i * 256 : (i + 1) * 256]) for i in range(4)]
+    whole = TreeReader(_Source(hashes, list(level8)))
+    for start, end in [(0, len(leaves)), (3, 700), (256, 512), (1000, 1101), (5, 6)]:
+        assert whole.subtree(start, end) == merkle.mth(leaves[start:end])
+
+    gap = TreeReader(_Source(hashes, [level8[0], None, level8[2], level8[3]]))
+    assert gap.subtree(512, 1024) == merkle.mth(leaves[512:1024])  # nodes 2 and 3, after the gap
+    assert gap.subtree(0, 256) == level8[0]
+    with pytest.raises(nucleus.ChainIntegrityError) as err:
+        gap.subtree(0, 1024)
+    assert (err.value.details["kind"], err.value.details["seq"], "missing" in err.value.message) == ("tree", 256, True)
+
+    short = TreeReader(_Source(hashes, [level8[0][:31], level8[1], level8[2], level8[3]]))
+    assert short.subtree(256, 1024) == merkle.mth(leaves[256:1024])
+    assert short.node(8, 0) == level8[0][:31] and short.subtree(0, 512) != merkle.mth(leaves[:512])
+
+    # The reader of a ledger starts from its frontier: its nodes are taken as they are, not re-read.
+    frontier = Frontier().extended(hashes)[0]
+    edge = dict(frontier.nodes)
+    planted = Frontier(frontier.size, {**edge, 6: b"\x07" * 32})
+    assert TreeReader(_Source(hashes, list(level8)), planted).node(6, (frontier.size >> 6) - 1) == b"\x07" * 32

@@ -21,9 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-#: ``sha256_hex(data, lengths)``: the lowercase hex SHA-256 of each consecutive piece of ``data`` (bytes) whose
-#: lengths are ``lengths`` (an ``array("I")``), concatenated.
-Sha256Hex = Callable[[bytes, object], str]
+#: ``sha256_into(data, lengths, out)``: writes into ``out`` (a bytearray of 32 bytes per piece) the SHA-256 of each
+#: consecutive piece of ``data`` (bytes) whose lengths are ``lengths`` (an ``array("I")``), one after another. Raw
+#: digests into Python's own buffer: a hex text handed back costs Pyodide as much again as the hashing.
+Sha256Into = Callable[[bytes, object, bytearray], None]
+#: ``merkle_fold(data, first, edge, leaves, out)``: writes into ``out`` (a bytearray of exactly the right size) the
+#: levels ``_tree.fold`` defines: level 0 is the RFC 9162 leaf hashes of the 32-byte pieces of ``data`` when
+#: ``leaves`` is True, else those pieces themselves; level ``L + 1`` the node hashes of level ``L``'s consecutive
+#: pairs (an odd last node left out); each level starts with the next 32 bytes of ``edge`` when bit ``L`` of
+#: ``first`` is set; levels go one after another, level 0 first, up to the first empty one. One call for a whole
+#: chunk or block, where ``sha256_into`` takes one per level.
+MerkleFold = Callable[[bytes, int, bytes, bool, bytearray], None]
 #: ``records_pass(text, count, columns, max_id, max_stream)``: True only when ``text`` (UTF-8 bytes of a JSON
 #: array) holds exactly ``count`` records, each the RFC 8785 form of a record FORMAT.md §1 allows, and
 #: ``columns`` is their ``id``, ``stream`` and ``timestamp`` as :func:`columns_text` spells them; ids and streams
@@ -45,8 +53,9 @@ Ed25519Verify = Callable[[bytes, bytes, bytes], bool]
 class HostPrimitives:
     """What the host lent; ``None`` where the engine's own Python does the work."""
 
-    sha256_hex: Sha256Hex | None = None
+    sha256_into: Sha256Into | None = None
     records_pass: RecordsPass | None = None
+    merkle_fold: MerkleFold | None = None
     ed25519_public: Ed25519Public | None = None
     ed25519_sign: Ed25519Sign | None = None
     ed25519_verify: Ed25519Verify | None = None
@@ -56,15 +65,16 @@ _lent = HostPrimitives()
 
 
 def install(
-    sha256_hex: Sha256Hex | None = None,
+    sha256_into: Sha256Into | None = None,
     records_pass: RecordsPass | None = None,
     ed25519_public: Ed25519Public | None = None,
     ed25519_sign: Ed25519Sign | None = None,
     ed25519_verify: Ed25519Verify | None = None,
+    merkle_fold: MerkleFold | None = None,
 ) -> None:
     """Called by the host once the engine has started (never by CPython applications)."""
     global _lent
-    _lent = HostPrimitives(sha256_hex, records_pass, ed25519_public, ed25519_sign, ed25519_verify)
+    _lent = HostPrimitives(sha256_into, records_pass, merkle_fold, ed25519_public, ed25519_sign, ed25519_verify)
 
 
 def lent() -> HostPrimitives:

@@ -7,8 +7,8 @@ Level 0 (the leaf hashes) is the entries' hash column. Any other complete subtre
 one stored level below (``TreeReader``), so a root or a proof takes a few range reads per 8 levels: O(log n).
 
 The right edge (``Frontier``: the complete subtrees of the binary decomposition of the size) lives in the engine,
-so appending hashes only the new leaves and the nodes they complete, level by level, each level one batch for the
-host's SHA-256 when it lent one (``_host``).
+so appending hashes only the new leaves and the nodes they complete: level by level in Python, or the whole fold in
+one call to the host when it lent one (``_host.MerkleFold``).
 """
 
 from __future__ import annotations
@@ -58,21 +58,46 @@ def _hashed(prefix: bytes, blob: bytes, size: int) -> bytes:
     """The SHA-256 digests (concatenated) of ``prefix`` + each ``size``-byte piece of ``blob``. Whole levels go
     through here: one host call when the host lent its SHA-256 (``_host``), else hashlib piece by piece."""
     pieces = _pieces(blob, size)
-    host = lent().sha256_hex
+    host = lent().sha256_into
     if host is not None and len(pieces) >= _HOST_MIN:
+        out = bytearray(32 * len(pieces))
         # prefix + p0 + prefix + p1 ...: one buffer, and the lengths of its pieces
-        return bytes.fromhex(host(prefix + prefix.join(pieces), array("I", [size + 1]) * len(pieces)))
+        host(prefix + prefix.join(pieces), array("I", [size + 1]) * len(pieces), out)
+        return bytes(out)
     return b"".join([_sha256(prefix + p).digest() for p in pieces])
 
 
-def leaf_blob(entry_hashes: Sequence[str]) -> bytes:
-    """The RFC 9162 leaf hashes of entries, concatenated: SHA-256(0x00 || the 32 bytes of each entry hash)."""
-    return _hashed(b"\x00", bytes.fromhex("".join(entry_hashes)), 32)
-
-
-def leaf_hashes(entry_hashes: Sequence[str]) -> list[bytes]:
-    """The RFC 9162 leaf hashes of entries, one by one."""
-    return list(_pieces(leaf_blob(entry_hashes), 32))
+def fold(data: bytes, first: int, edge: Sequence[bytes], *, leaves: bool = True) -> list[bytes]:
+    """The levels of the tree over the 32-byte pieces of ``data`` (leaf inputs, or level-0 nodes when not
+    ``leaves``) placed from index ``first`` on, as blobs of 32-byte nodes, level 0 first, up to the first empty
+    level: each level starts with the next node of ``edge`` (the right edge's nodes below ``first``, lowest level
+    first) when bit ``level`` of ``first`` is set, and its consecutive pairs make the next level. One host call for
+    the whole fold when the host lent one (``_host.MerkleFold``), else one blob per level (``_hashed``)."""
+    count = len(data) // 32
+    host = lent().merkle_fold
+    if host is None or count < _HOST_MIN:
+        lefts = iter(edge)
+        level_blob = _hashed(b"\x00", data, 32) if leaves else data
+        levels = []
+        while level_blob:
+            if first >> len(levels) & 1:
+                level_blob = next(lefts) + level_blob
+            levels.append(level_blob)
+            level_blob = _hashed(b"\x01", level_blob[: 64 * (len(level_blob) // 64)], 64)
+        return levels
+    counts = []  # nodes per level, as the host writes them
+    while count:
+        count += first >> len(counts) & 1
+        counts.append(count)
+        count //= 2
+    out = bytearray(32 * sum(counts))
+    host(data, first, b"".join(edge), leaves, out)
+    nodes = bytes(out)
+    levels, at = [], 0
+    for count in counts:
+        levels.append(nodes[at : at + 32 * count])
+        at += 32 * count
+    return levels
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,31 +116,28 @@ class Frontier:
         return EMPTY_ROOT if acc is None else acc
 
     def extended(self, entry_hashes: Sequence[str]) -> tuple[Frontier, list[TreeNode]]:
-        """The frontier after appending leaves for ``entry_hashes``, and the stored-level nodes they complete.
-        Each level is one blob of 32-byte nodes, hashed pairwise into the next (``_hashed``)."""
-        old, new = self.size, self.size + len(entry_hashes)
-        level_blob = leaf_blob(entry_hashes)
+        """The frontier after appending leaves for ``entry_hashes``, and the stored-level nodes they complete."""
+        old = self.size
         edge = dict(self.nodes)
         completed: list[TreeNode] = []
-        level = 0
-        while level_blob:
-            first = old >> level  # the index of the blob's first node
-            if first & 1:  # its left sibling is the old edge's node at this level
-                level_blob = self.nodes[level] + level_blob
-                first -= 1
-            count = len(level_blob) // 32
+        leaves = bytes.fromhex("".join(entry_hashes))
+        for level, blob in enumerate(fold(leaves, old, [self.nodes[lv] for lv in sorted(self.nodes)])):
+            first = old >> level & ~1  # the index of the blob's first node
+            count = len(blob) // 32
             if is_stored_level(level):
                 completed.extend(
-                    (level, idx, level_blob[32 * (idx - first) : 32 * (idx - first + 1)])
+                    (level, idx, blob[32 * (idx - first) : 32 * (idx - first + 1)])
                     for idx in range(old >> level, first + count)
                 )
             if count & 1:
-                edge[level] = level_blob[-32:]
+                edge[level] = blob[-32:]
             else:
                 edge.pop(level, None)
-            level_blob = _hashed(b"\x01", level_blob[: 64 * (count // 2)], 64)
-            level += 1
-        return Frontier(new, edge), completed
+        return Frontier(old + len(entry_hashes), edge), completed
+
+
+def _is_hash(value: object) -> bool:
+    return type(value) is bytes and len(value) == 32
 
 
 def tree_fault(level: int, idx: int, what: str) -> ChainIntegrityError:
@@ -133,6 +155,8 @@ class TreeReader:
     def __init__(self, source: TreeSource, frontier: Frontier | None = None):
         self._source = source
         self._memo: dict[tuple[int, int], bytes] = {}
+        #: ``(stored level, block)`` → the levels folded up from the block's nodes (``_read_block``)
+        self._blocks: dict[tuple[int, int], list[bytes]] = {}
         if frontier is not None:
             for level, h in frontier.nodes.items():
                 self._memo[(level, (frontier.size >> level) - 1)] = h
@@ -140,27 +164,49 @@ class TreeReader:
     def node(self, level: int, idx: int) -> bytes:
         """The root of the complete subtree ``(level, idx)``."""
         key = (level, idx)
-        h = self._memo.get(key)
+        h = self._memo.get(key)  # the frontier's nodes, stored nodes as read, nodes computed on demand
         if h is not None:
             return h
-        if level % STEP == 0:
-            self._read_block(level, idx)
-            h = self._memo.get(key)
-            if h is None:
-                raise tree_fault(level, idx, "is missing")
-            return h
+        base = level - level % STEP
+        shift = STEP - (level - base)
+        block = idx >> shift
+        levels = self._blocks.get((base, block))
+        if levels is None:
+            levels = self._read_block(base, block)
+            h = self._memo.get(key)  # a stored node that is not folded (after a gap in the block)
+            if h is not None:
+                return h
+        at = 32 * (idx - (block << shift))
+        if level - base < len(levels) and at + 32 <= len(levels[level - base]):
+            return levels[level - base][at : at + 32]
+        if level == base:
+            raise tree_fault(level, idx, "is missing")
         h = node_hash(self.node(level - 1, 2 * idx), self.node(level - 1, 2 * idx + 1))
         self._memo[key] = h
         return h
 
-    def _read_block(self, level: int, idx: int) -> None:
-        low = idx - idx % (1 << STEP)
-        high = low + (1 << STEP)
+    def _read_block(self, level: int, block: int) -> list[bytes]:
+        """Block ``block`` of stored level ``level`` (or of the leaves): its up to 256 nodes read in one range read,
+        and the levels above them up to the next stored level, folded at once (``fold``). A proof needs nearly all
+        of them (the siblings on its path cover the block), so computing them node by node costs more."""
+        low = block << STEP
         if level == 0:
-            hashes = self._source.entry_hashes(low, high)
-            self._memo.update(zip(((0, i) for i in range(low, high)), leaf_hashes(hashes), strict=False))
+            data = bytes.fromhex("".join(self._source.entry_hashes(low, low + (1 << STEP))))
         else:
-            self._memo.update(((level, i), h) for i, h in self._source.tree_nodes(level, low, high))
+            stored = self._source.tree_nodes(level, low, low + (1 << STEP))
+            idxs, hashes = zip(*stored, strict=True) if stored else ((), ())
+            if idxs == tuple(range(low, low + len(idxs))) and all(map(_is_hash, hashes)):
+                data = b"".join(hashes)
+            else:  # a gap or a malformed node (tampered storage): fold the run before it, the rest on demand
+                self._memo.update(((level, i), h) for i, h in stored)
+                run = 0
+                while run < len(stored) and stored[run][0] == low + run and _is_hash(stored[run][1]):
+                    run += 1
+                data = b"".join(hashes[:run])
+        # Level STEP of the block is the next stored level: read from storage, never taken from the fold.
+        levels = fold(data, 0, [], leaves=level == 0)[:STEP] if data else []
+        self._blocks[(level, block)] = levels
+        return levels
 
     def subtree(self, start: int, end: int) -> bytes:
         """MTH of leaves ``start … end-1``: RFC 9162's split, down to complete subtrees (``node``)."""

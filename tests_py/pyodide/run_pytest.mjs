@@ -7,7 +7,6 @@
 // the one whose socket DSN is in $NUCLEUS_TEST_PG_DSN (test_pyodide_pytest.py starts one; without it the PostgreSQL
 // tests fail, saying so). Prints pytest's own output; exits with pytest's code.
 // Usage: node tests_py/pyodide/run_pytest.mjs <pyodide package dir> <wheel dir> <host temp dir> [pytest args...]
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -76,8 +75,8 @@ const fromSource = async (...parts) => {
   return import(`data:text/javascript;base64,${Buffer.from(text).toString("base64")}`);
 };
 const { lendPrimitives } = await fromSource("runtime", "host-primitives.ts");
-const { nodeEd25519 } = await fromSource("runtime", "crypto.ts");
-lendPrimitives(pyodide, (data) => crypto.createHash("sha256").update(data).digest("hex"), nodeEd25519);
+const { nodeEd25519, nodeSha256 } = await fromSource("runtime", "crypto.ts");
+lendPrimitives(pyodide, nodeSha256, nodeEd25519);
 // And its PostgreSQL channel (node-postgres, a dev dependency of js/, in a worker thread).
 const { installPgChannel } = await fromSource("runtime", "node", "pg-channel.ts");
 installPgChannel(pyodide);

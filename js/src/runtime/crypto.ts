@@ -6,14 +6,31 @@
  * Not public.
  */
 
+import * as crypto from "node:crypto";
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 import { ED25519_PKCS8_PREFIX, ED25519_SPKI_PREFIX, concatBytes } from "../proofs/bytes.js";
-import type { Ed25519 } from "./host-primitives.js";
+import type { Ed25519, Sha256 } from "./host-primitives.js";
 
 /** SHA-256 of `data`. */
 export async function sha256(data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(createHash("sha256").update(data).digest());
 }
+
+/** Node's one-shot `crypto.hash` where it exists (Node ≥ 20.12): one `Hash` object per digest costs twice as much. */
+const oneShot = typeof crypto.hash === "function" ? crypto.hash : undefined;
+
+/**
+ * Node's SHA-256, synchronous, as node/host.ts lends it to the engine. Raw digests come through a "binary" (latin1)
+ * string (one char per byte), which costs less than a Buffer or a hex text per digest.
+ */
+export const nodeSha256: Sha256 = oneShot
+  ? {
+      into(data, out, at) {
+        const digest = oneShot("sha256", data, "binary"); // latin1: one char per byte
+        for (let i = 0; i < 32; i++) out[at + i] = digest.charCodeAt(i);
+      },
+    }
+  : { into: (data, out, at) => out.set(createHash("sha256").update(data).digest(), at) };
 
 function privateKeyOf(seed: Uint8Array) {
   if (seed.length !== 32) throw new RangeError(`an Ed25519 seed is 32 bytes, got ${seed.length}`);

@@ -20,8 +20,11 @@ interface PyBytes {
   getBuffer(type?: string): { data: ArrayLike<number> & { subarray(start: number, end: number): Uint8Array }; release(): void };
 }
 
-/** SHA-256 of `data`, lowercase hex: the host's implementation. */
-export type Sha256 = (data: Uint8Array) => string;
+/** The host's SHA-256 (Node's `crypto`, in crypto.ts). */
+export interface Sha256 {
+  /** SHA-256 of `data`, its 32 bytes written into `out` at `at`: no hex and no allocation per digest. */
+  into(data: Uint8Array, out: Uint8Array, at: number): void;
+}
 
 /**
  * Ed25519 (RFC 8032) on raw keys, synchronous: the host's implementation (Node's, in crypto.ts). Unlike
@@ -295,22 +298,85 @@ export function recordsPass(bytes: Uint8Array, count: number, columns: Uint8Arra
   return true;
 }
 
-/** The concatenated hex SHA-256 of each piece of `data`, cut at `lengths` (a Python `array("I")`). */
-function sha256Pieces(sha256: Sha256, data: PyBytes, lengths: PyBytes): string {
+/**
+ * `nucleus._host`'s `sha256_into`: the SHA-256 of each piece of `data`, cut at `lengths` (a Python `array("I")`),
+ * written one after another into `out` (a Python bytearray). Raw, into Python's buffer: a hex text handed back
+ * cost Pyodide about as much as the hashing itself.
+ */
+function sha256Pieces(sha256: Sha256, data: PyBytes, lengths: PyBytes, out: PyBytes): void {
   const bytes = data.getBuffer("u8");
   const sizes = lengths.getBuffer("u32");
+  const target = out.getBuffer("u8");
   try {
-    let out = "";
+    const digests = target.data as Uint8Array;
     let offset = 0;
     for (let i = 0; i < sizes.data.length; i++) {
       const end = offset + (sizes.data[i] as number);
-      out += sha256(bytes.data.subarray(offset, end));
+      sha256.into(bytes.data.subarray(offset, end), digests, 32 * i);
       offset = end;
     }
-    return out;
   } finally {
     bytes.release();
     sizes.release();
+    target.release();
+  }
+}
+
+/**
+ * `nucleus._host`'s `merkle_fold`: the RFC 9162 levels over the 32-byte pieces of `data` (leaf inputs when
+ * `leaves`, else level-0 nodes) placed from index `first` on, each level preceded by the next 32 bytes of `edge`
+ * when bit `level` of `first` is set, written into `out` level after level until a level is empty. One crossing
+ * for a whole chunk or block, where hashing level by level (`sha256_into`) took a crossing and a Python blob
+ * per level.
+ */
+function merkleFold(sha256: Sha256, pieces: PyBytes, first: number, edge: PyBytes, leaves: boolean, out: PyBytes): void {
+  const input = pieces.getBuffer("u8");
+  const left = edge.getBuffer("u8");
+  const target = out.getBuffer("u8");
+  try {
+    const data = input.data;
+    const edges = left.data;
+    const nodes = target.data as Uint8Array;
+    const preimage = new Uint8Array(65); // 0x00 || leaf, or 0x01 || left || right
+    const leafPreimage = preimage.subarray(0, 33);
+    let e = 0; // the next edge node in `edges`
+    let w = 0; // where the next node goes in `nodes`
+    let place = first; // the index of the level's first node (`first >> level`): a number, as sizes are < 2^53
+    const edgeNode = (): void => {
+      nodes.set(edges.subarray(e, e + 32), w);
+      e += 32;
+      w += 32;
+    };
+    if (place % 2 === 1) edgeNode();
+    if (leaves) {
+      for (let at = 0; at < data.length; at += 32) {
+        preimage.set(data.subarray(at, at + 32), 1);
+        sha256.into(leafPreimage, nodes, w);
+        w += 32;
+      }
+    } else {
+      nodes.set(data.subarray(0, data.length - (data.length % 32)), w);
+      w += data.length - (data.length % 32);
+    }
+    let start = 0; // where the current level begins in `nodes`
+    preimage[0] = 1;
+    for (;;) {
+      const pairs = Math.floor((w - start) / 64);
+      if (pairs === 0) return;
+      const below = start;
+      start = w;
+      place = Math.floor(place / 2);
+      if (place % 2 === 1) edgeNode();
+      for (let p = 0; p < pairs; p++) {
+        preimage.set(nodes.subarray(below + 64 * p, below + 64 * p + 64), 1);
+        sha256.into(preimage, nodes, w);
+        w += 32;
+      }
+    }
+  } finally {
+    input.release();
+    left.release();
+    target.release();
   }
 }
 
@@ -352,10 +418,16 @@ export function lendPrimitives(pyodide: PyodideAPI, sha256?: Sha256, ed25519?: E
         spelled.release();
       }
     };
-    const hashes = sha256 ? (data: PyBytes, lengths: PyBytes): string => sha256Pieces(sha256, data, lengths) : undefined;
+    const hashing = sha256
+      ? {
+          sha256_into: (data: PyBytes, lengths: PyBytes, out: PyBytes): void => sha256Pieces(sha256, data, lengths, out),
+          merkle_fold: (data: PyBytes, first: number, edge: PyBytes, leaves: boolean, out: PyBytes): void =>
+            merkleFold(sha256, data, first, edge, leaves, out),
+        }
+      : {};
     install.callKwargs({
       records_pass: records,
-      ...(hashes ? { sha256_hex: hashes } : {}),
+      ...hashing,
       ...(ed25519 ? ed25519Primitives(ed25519) : {}),
     });
   } finally {

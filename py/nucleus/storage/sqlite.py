@@ -11,6 +11,7 @@ file, then TRUNCATE the WAL.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import sqlite3
@@ -648,6 +649,10 @@ class SqliteStorage:
         return [Entry(*row) for row in rows], total
 
     def rows(self, start_seq: int = 0) -> Iterator[StoredRow]:
+        # Row by row in C: a generator resumed per row costs a tenth of a verifying walk under Pyodide.
+        return itertools.chain.from_iterable(self._row_batches(start_seq))
+
+    def _row_batches(self, start_seq: int) -> Iterator[list[StoredRow]]:
         # From 0 there is no lower bound: a row at a negative seq must reach the verifier, which refuses it.
         sql = "SELECT seq, hash, prev_hash, record_id, stream, timestamp, CAST(record AS BLOB) FROM entries"
         if start_seq > 0:
@@ -656,7 +661,7 @@ class SqliteStorage:
             cursor = self._require().execute(f"{sql} ORDER BY seq")
         while batch := cursor.fetchmany(4096):
             self._check_unchanged()
-            yield from batch
+            yield batch
 
     def entry_hashes(self, start: int, end: int) -> list[str]:
         rows = self._require().execute("SELECT hash FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq", (start, end))

@@ -3,29 +3,22 @@
  * locks and NODEFS mounts; docs/ARCHITECTURE.md ("What Node.js changes") says why each is needed. Not public.
  */
 
-import * as crypto from "node:crypto";
 import type { PyodideAPI } from "pyodide";
 import type { Host } from "../host.js";
-import { nodeEd25519 } from "../crypto.js";
-import { lendPrimitives, type Sha256 } from "../host-primitives.js";
+import { nodeEd25519, nodeSha256 } from "../crypto.js";
+import { lendPrimitives } from "../host-primitives.js";
 import { nodeAssets } from "./assets.js";
 import { installFsyncHook } from "./fsync.js";
 import { hostPathsIn } from "./mounts.js";
 import { installPgChannel, resolvePg } from "./pg-channel.js";
 import { openSqliteOnNode } from "./sqlite.js";
 
-/** Node's SHA-256: `crypto.hash` where it exists (Node ≥ 20.12), one `Hash` object per call before. */
-const sha256: Sha256 =
-  typeof crypto.hash === "function"
-    ? (data) => crypto.hash("sha256", data, "hex")
-    : (data) => crypto.createHash("sha256").update(data).digest("hex");
-
 /** Platform services under Node.js. */
 export const nodeHost: Host = {
   assets: nodeAssets,
   prepare(pyodide: PyodideAPI): void {
     installFsyncHook(pyodide);
-    lendPrimitives(pyodide, sha256, nodeEd25519);
+    lendPrimitives(pyodide, nodeSha256, nodeEd25519);
     installPgChannel(pyodide);
   },
   openSqlite: openSqliteOnNode,
