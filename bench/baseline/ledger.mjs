@@ -26,12 +26,12 @@ export function sqlite(path, options = {}) {
 }
 
 const APPLICATION_ID = 0x4e55434c; // "NUCL"
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 const FORMAT_VERSION = "2";
 const MAX_RECORD_BYTES = 1_048_576;
 const RECORD_KEYS = new Set(["id", "stream", "timestamp", "payload", "meta"]);
 
-// The schema a Nucleus schema-2 file ends with (py/nucleus/storage/_schema.py after its two migrations).
+// The schema a Nucleus schema-3 file ends with (py/nucleus/storage/_schema.py after its three migrations).
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE entries (
@@ -41,6 +41,7 @@ const SCHEMA = `
   CREATE INDEX entries_by_record_id ON entries(record_id, seq);
   CREATE INDEX entries_by_stream ON entries(stream, seq);
   CREATE INDEX entries_by_timestamp ON entries(timestamp, seq);
+  CREATE TABLE tree (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
 `;
 
 /** A verification or record failure, with the §4 `kind` and the entry's position. */
@@ -93,6 +94,46 @@ function checkRecord(record, seq = null) {
   }
 }
 
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+const sha256 = (...parts) => {
+  const h = createHash("sha256");
+  for (const part of parts) h.update(part);
+  return h.digest();
+};
+
+/**
+ * The right edge of the Merkle tree (FORMAT.md §9, RFC 9162 §2.1.1): `nodes[level]` is the root of the complete
+ * subtree of 2^level leaves in the binary decomposition of `size`. The file stores every completed subtree root at
+ * the levels that are positive multiples of 8.
+ */
+class MerkleEdge {
+  constructor(size = 0, nodes = []) {
+    this.size = size;
+    this.nodes = nodes;
+  }
+
+  copy() {
+    return new MerkleEdge(this.size, [...this.nodes]);
+  }
+
+  /** Adds the leaf of entry hash `hex`; pushes the stored-level nodes it completes onto `completed` as [level, idx, hash]. */
+  push(hex, completed) {
+    let node = sha256(LEAF, Buffer.from(hex, "hex"));
+    let idx = this.size;
+    let level = 0;
+    while (idx % 2 === 1) {
+      node = sha256(NODE, this.nodes[level], node);
+      this.nodes[level] = undefined;
+      level += 1;
+      idx = (idx - 1) / 2;
+      if (level % 8 === 0) completed.push([level, idx, node]);
+    }
+    this.nodes[level] = node;
+    this.size += 1;
+  }
+}
+
 /** `<file>.lock`, created exclusively and synced (FORMAT.md §5's lock file, without its stale-holder takeover). */
 function takeLock(path) {
   const lock = `${path}.lock`;
@@ -120,7 +161,9 @@ export class PlainLedger {
   #db;
   #lock;
   #insert;
+  #insertNode;
   #prefix;
+  #tree = new MerkleEdge();
   size = 0;
   head = null;
   lastTimestamp = 0;
@@ -134,6 +177,7 @@ export class PlainLedger {
     this.#insert = db.prepare(
       "INSERT INTO entries (seq, hash, prev_hash, record_id, stream, timestamp, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
+    this.#insertNode = db.prepare("INSERT INTO tree (level, idx, hash) VALUES (?, ?, ?)");
   }
 
   /** The entry hash of canonical record text `text` at `seq` after `prev`. */
@@ -160,19 +204,24 @@ export class PlainLedger {
     return row;
   }
 
-  #commit(state) {
+  #commit(state, tree) {
+    this.#tree = tree;
     this.size = state.seq;
     this.head = state.prev;
     this.lastTimestamp = state.last;
   }
 
-  /** Appends one record (one transaction: better-sqlite3 runs a lone statement in its own); its hash, as the
-   * package's `append` returns. */
+  /** Appends one record (one transaction: better-sqlite3 runs a lone statement in its own; with the tree nodes it
+   * completes, every 256th entry, one transaction of both); its hash, as the package's `append` returns. */
   append(record) {
     const state = { seq: this.size, prev: this.head, last: this.lastTimestamp };
     const row = this.#row(record, state);
-    this.#insert.run(row);
-    this.#commit(state);
+    const tree = this.#tree.copy();
+    const nodes = [];
+    tree.push(row[1], nodes);
+    if (nodes.length === 0) this.#insert.run(row);
+    else this.#write([row], nodes);
+    this.#commit(state, tree);
     return row[1];
   }
 
@@ -180,11 +229,19 @@ export class PlainLedger {
   appendBatch(records) {
     const state = { seq: this.size, prev: this.head, last: this.lastTimestamp };
     const rows = records.map((r) => this.#row(r, state));
+    const tree = this.#tree.copy();
+    const nodes = [];
+    for (const row of rows) tree.push(row[1], nodes);
+    this.#write(rows, nodes);
+    this.#commit(state, tree);
+    return rows.map((row) => row[1]);
+  }
+
+  #write(rows, nodes) {
     this.#db.transaction(() => {
       for (const row of rows) this.#insert.run(row);
+      for (const node of nodes) this.#insertNode.run(node);
     })();
-    this.#commit(state);
-    return rows.map((row) => row[1]);
   }
 
   /** The number of entries (the package's `length()`). */
@@ -208,11 +265,14 @@ export class PlainLedger {
     let expected = 0;
     let prev = null;
     let last = 0;
+    const tree = new MerkleEdge();
+    const nodes = [];
     const stmt = this.#db.prepare("SELECT seq, hash, prev_hash, record_id, stream, timestamp, record FROM entries ORDER BY seq").raw();
     for (const [seq, hash, prevHash, recordId, stream, timestamp, text] of stmt.iterate()) {
       if (seq !== expected) throw new BaselineError(`entry ${expected} missing (found seq ${seq})`, "sequence", expected);
       if (prevHash !== prev) throw new BaselineError(`entry ${seq} does not link to the previous one`, "link", seq);
       if (this.entryHash(seq, prevHash, text) !== hash) throw new BaselineError(`entry ${seq} hash mismatch`, "hash", seq);
+      tree.push(hash, nodes);
       prev = hash;
       expected += 1;
       if (chainOnly) {
@@ -233,6 +293,12 @@ export class PlainLedger {
       if (record.timestamp < last) throw new BaselineError(`entry ${seq}: timestamp goes back`, "timestamp", seq);
       last = record.timestamp;
     }
+    // The stored tree must be exactly the nodes the entries complete (none missing, none wrong, none extra).
+    const stored = this.#db.prepare("SELECT level, idx, hash FROM tree ORDER BY level, idx").raw().all();
+    nodes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const same = stored.length === nodes.length && stored.every(([lv, idx, h], i) => lv === nodes[i][0] && idx === nodes[i][1] && nodes[i][2].equals(h));
+    if (!same) throw new BaselineError("the stored Merkle tree does not match the entries", "tree");
+    this.#tree = tree;
     this.size = expected;
     this.head = prev;
     this.lastTimestamp = last;

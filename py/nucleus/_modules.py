@@ -202,6 +202,8 @@ class ModuleRegistry:
 
     def after_append(self, entries: Iterable[Entry]) -> None:
         """Run every ``after_append`` for each stored entry; a failing observer cannot undo an append."""
+        if not self._modules:
+            return  # no walk over a batch's entries for nobody
         for entry in entries:
             for module in self._modules.values():
                 try:
