@@ -2,6 +2,7 @@
 
     python3 bench/bench_browser.py            # full run (~1–2 minutes on 2 cores)
     python3 bench/bench_browser.py --quick    # fewer samples, for a smoke check
+    python3 bench/bench_browser.py --build ../other/js/dist/browser   # another build (a before/after comparison)
 
 Needs the browser build (``cd js && npm run build``) and Debian's ``/usr/bin/chromium``. The page
 (bench/browser/) and the build are served from 127.0.0.1 by scripts/static_server.py; every time is
@@ -14,15 +15,19 @@ taken inside the page with ``performance.now()``, i.e. from the moment navigatio
 - 10,000-record batch: one ``appendBatch``; also the longest stall of the page's event loop meanwhile,
   which is what worker mode (``createLedger({ worker: true })``) removes.
 - bytes before the first append: what the page transferred for the runtime's files (Resource Timing's
-  ``transferSize``) from a server that gzips and marks the assets folder immutable, as docs/BROWSER.md
-  says to serve it: on a first visit (empty cache) and on a second visit (the same context).
+  ``transferSize``) from a server that marks the assets folder immutable and compresses, as docs/BROWSER.md
+  says to serve it: on a first visit (empty cache) and on a second visit (the same context). Compression:
+  files precompressed with brotli at quality 11 (``brotli -q 11``, cached in .cache/brotli/), the rest gzip
+  level 6; the ``.gzip`` rows gzip everything.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,13 +64,44 @@ common.TARGETS.update(TARGETS)
 PLAN = {"cold": (5, 2), "warm": (5, 2), "work": (3, 1), "nosnap": (3, 1), "bytes": (2, 1)}
 
 
-def without_snapshot(folder: Path) -> None:
-    """Fills ``folder`` with the build minus the memory snapshot (as docs/BROWSER.md says to do)."""
-    for f in BUILD.iterdir():
-        if f.name not in ("snapshot.bin", "manifest.json"):
+def without_snapshot(build: Path, folder: Path) -> None:
+    """Fills ``folder`` with ``build`` minus the memory snapshot (as docs/BROWSER.md says to do)."""
+    for f in build.iterdir():
+        if f.name not in ("snapshot.bin", "snapshot_stdlib.zip", "manifest.json"):
             shutil.copy(f, folder / f.name)
-    manifest = json.loads((BUILD / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "snapshot": None}))
+    manifest = json.loads((build / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "snapshot": None, "snapshotStdlib": None}))
+
+
+BROTLI_CACHE = ROOT / ".cache" / "brotli"
+# Brotli's best (what `brotli -q 11` writes: quality 11, 16 MiB window), through Node's zlib: Python's
+# standard library has no brotli encoder. A few minutes for the build's 27 MB, hence the cache.
+BROTLI_JS = """
+const zlib = require("node:zlib"), fs = require("node:fs");
+const params = { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 };
+const jobs = JSON.parse(process.argv[1]);
+Promise.all(jobs.map(([src, dst]) => new Promise((ok, fail) =>
+  zlib.brotliCompress(fs.readFileSync(src), { params }, (err, out) => {
+    if (err) return fail(err);
+    fs.writeFileSync(dst + ".tmp", out);
+    ok(fs.renameSync(dst + ".tmp", dst));
+  }))));
+"""
+
+
+def with_brotli(source: Path, folder: Path) -> None:
+    """Fills ``folder`` with the files of ``source`` and a ``<file>.br`` beside each (cached by content)."""
+    BROTLI_CACHE.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for f in source.iterdir():
+        shutil.copy(f, folder / f.name)
+        cached = BROTLI_CACHE / f"{hashlib.sha256(f.read_bytes()).hexdigest()}.q11.br"
+        if not cached.is_file():
+            jobs.append([str(f), str(cached)])
+        (folder / f"{f.name}.br").symlink_to(cached)
+    if jobs:
+        print(f"compressing {len(jobs)} files with brotli -q 11 (cached in {BROTLI_CACHE})", file=sys.stderr)
+        subprocess.run(["node", "-e", BROTLI_JS, json.dumps(jobs)], check=True)
 
 
 def visit(browser: Browser, server: StaticServer, query: str, context: Any = None) -> dict[str, Any]:
@@ -141,8 +177,15 @@ class Bench:
             )
 
     def bytes_run(self, server: StaticServer) -> None:
-        """First and second visit through ``server`` (gzip, immutable assets), with and without the snapshot."""
-        for label, query, suffix in (("", "?", ""), (", no snapshot", "?assets=/nosnap/", ".nosnapshot")):
+        """First and second visit through ``server`` (immutable assets; brotli where precompressed, else gzip),
+        with and without the snapshot, and the same with gzip only."""
+        variants = (
+            ("", "?", ""),
+            (", no snapshot", "?assets=/nosnap/", ".nosnapshot"),
+            (", gzip only", "?assets=/gzip/", ".gzip"),
+            (", gzip only, no snapshot", "?assets=/gzip-nosnap/", ".gzip.nosnapshot"),
+        )
+        for label, query, suffix in variants:
             first: list[float] = []
             second: list[float] = []
             files: dict[str, int] = {}
@@ -157,10 +200,11 @@ class Bench:
                 second.append(two["assetBytes"] / 1e6)
                 files = one["assetFiles"]
             top = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sorted(files.items(), key=lambda kv: -kv[1])[:5])
+            encoding = "gzip" if "gzip" in suffix else "brotli"
             self.results += [
                 result(
                     f"browser.bytes.first_visit{suffix}",
-                    f"bytes before the first append, first visit, gzip{label}",
+                    f"bytes before the first append, first visit, {encoding}{label.replace(', gzip only', '')}",
                     "MB",
                     median(first),
                     samples=first,
@@ -228,28 +272,37 @@ class Bench:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Nucleus browser benchmarks (headless Chromium).")
     parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke check, not a measurement")
+    parser.add_argument("--build", type=Path, default=BUILD, help="the browser build to serve (js/dist/browser)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "browser.json", help="JSON output path")
     args = parser.parse_args(argv)
-    if not (BUILD / "nucleus.js").is_file():
-        print(f"{BUILD}/nucleus.js is missing: run `cd js && npm ci && npm run build` first", file=sys.stderr)
+    build = args.build.resolve()
+    if not (build / "nucleus.js").is_file():
+        print(f"{build}/nucleus.js is missing: run `cd js && npm ci && npm run build` first", file=sys.stderr)
         return 2
 
     started = time.time()
-    nosnap = Path(tempfile.mkdtemp(prefix="nucleus-nosnap-"))
-    without_snapshot(nosnap)
-    mounts = {"/nucleus/": BUILD, "/nosnap/": nosnap, "/": HERE / "browser"}
+    temp = Path(tempfile.mkdtemp(prefix="nucleus-bench-"))
+    nosnap, brotli, brotli_nosnap = temp / "nosnap", temp / "brotli", temp / "brotli-nosnap"
+    for folder in (nosnap, brotli, brotli_nosnap):
+        folder.mkdir()
+    without_snapshot(build, nosnap)
+    with_brotli(build, brotli)
+    with_brotli(nosnap, brotli_nosnap)
+    mounts = {"/nucleus/": build, "/nosnap/": nosnap, "/": HERE / "browser"}
+    # The bytes workload: the same folders served as docs/BROWSER.md says (precompressed brotli), and gzip only.
+    served = {"/nucleus/": brotli, "/nosnap/": brotli_nosnap, "/gzip/": build, "/gzip-nosnap/": nosnap}
     with StaticServer(mounts) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             bench = Bench(browser, server, args.quick)
             bench.run()
-            served = {"/nucleus/": IMMUTABLE, "/nosnap/": IMMUTABLE}
-            with StaticServer(mounts, gzip_level=6, cache_control=served) as gz:
-                bench.bytes_run(gz)
+            immutable = dict.fromkeys(served, IMMUTABLE)
+            with StaticServer({**mounts, **served}, gzip_level=6, cache_control=immutable) as compressing:
+                bench.bytes_run(compressing)
             version = browser.version
         finally:
             browser.close()
-            shutil.rmtree(nosnap, ignore_errors=True)
+            shutil.rmtree(temp, ignore_errors=True)
     results = bench.results
     mode = "quick" if args.quick else "full"
     runtime = common.runtime_info(
@@ -257,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         python=sys.version.split()[0],
         load_average=common.load_average(),
         server="127.0.0.1 (scripts/static_server.py)",
+        build=str(build),
     )
     print()
     print(

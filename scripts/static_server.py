@@ -47,8 +47,11 @@ class StaticServer:
         cache_control: Mapping[str, str] | None = None,
     ) -> None:
         """``gzip_level``: compress every answer to a client that accepts gzip (the bench's "with compression",
-        as docs/BROWSER.md asks of a server). ``cache_control``: URL prefix → Cache-Control header for the files
-        under it (default ``no-cache``), e.g. ``{"/nucleus/": "public, max-age=31536000, immutable"}``."""
+        as docs/BROWSER.md asks of a server). Whatever ``gzip_level`` says, a file with a precompressed
+        sibling ``<file>.br`` goes to a client that accepts ``br`` as that sibling, with ``Content-Encoding: br``
+        (what nginx's ``brotli_static on`` does; the standard library has no brotli encoder).
+        ``cache_control``: URL prefix → Cache-Control header for the files under it (default ``no-cache``),
+        e.g. ``{"/nucleus/": "public, max-age=31536000, immutable"}``."""
         self.gzip_level = gzip_level
         self.cache_control = dict(cache_control or {})
         self._gzipped: dict[tuple[Path, float], bytes] = {}
@@ -111,9 +114,16 @@ class StaticServer:
                     if body:
                         self.wfile.write(data)
                     return
-                data = target.read_bytes()
-                gzipped = server.gzip_level is not None and "gzip" in self.headers.get("Accept-Encoding", "")
+                accepts = self.headers.get("Accept-Encoding", "")
+                brotli = target.with_name(target.name + ".br")
+                encoding = None
+                if "br" in accepts and brotli.is_file():
+                    data, encoding = brotli.read_bytes(), "br"
+                else:
+                    data = target.read_bytes()
+                gzipped = encoding is None and server.gzip_level is not None and "gzip" in accepts
                 if gzipped:
+                    encoding = "gzip"
                     key = (target, target.stat().st_mtime)
                     with server._lock:
                         if key not in server._gzipped:
@@ -124,8 +134,8 @@ class StaticServer:
                 self.send_response(200)
                 self.send_header("Content-Type", MIME_TYPES.get(target.suffix, "application/octet-stream"))
                 self.send_header("Content-Length", str(len(data)))
-                if gzipped:
-                    self.send_header("Content-Encoding", "gzip")
+                if encoding:
+                    self.send_header("Content-Encoding", encoding)
                     self.send_header("Vary", "Accept-Encoding")
                 self.send_header("Cache-Control", cache)
                 self.send_header("X-Content-Type-Options", "nosniff")

@@ -57,13 +57,14 @@ async function buildEngine() {
     const report = await precompile(wheel.path, outWheel, join(engineDir, "python_stdlib.zip"));
     step(`compiled ${report.stdlib.compiled} stdlib modules (${report.stdlib.kept} kept as source), ${report.wheel.compiled} engine modules`);
     step("making a memory snapshot of the started engine");
-    const size = await makeSnapshot(outWheel, join(engineDir, "python_stdlib.zip"), join(engineDir, "snapshot.bin"));
-    step(`snapshot: ${(size / 1e6).toFixed(1)} MB`);
+    const snap = await makeSnapshot(outWheel, join(engineDir, "python_stdlib.zip"), join(engineDir, "snapshot.bin"), join(engineDir, "snapshot_stdlib.zip"));
+    step(`snapshot: ${(snap.size / 1e6).toFixed(1)} MB; its stdlib keeps ${snap.stdlib.kept} files, the rest it has imported`);
     const manifest = {
       engineVersion: wheel.version,
       wheel: wheel.name,
       stdlib: "python_stdlib.zip",
       snapshot: "snapshot.bin",
+      snapshotStdlib: "snapshot_stdlib.zip",
       pyodide: report.pyodide,
     };
     writeFileSync(join(engineDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");

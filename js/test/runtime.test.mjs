@@ -1,7 +1,7 @@
 /** The runtime: starts offline from local files, from the snapshot or without it, and falls back when the snapshot is bad. */
 
 import assert from "node:assert/strict";
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { consumerDir, runScript } from "./helpers/consumer.mjs";
@@ -40,6 +40,27 @@ test("a corrupt snapshot falls back to a normal start and says why", async () =>
   const info = JSON.parse(r.stdout);
   assert.equal(info.startMode, "normal");
   assert.equal(typeof info.snapshotError, "string");
+});
+
+test("a start from the snapshot needs only its own stdlib zip; without that zip the start is normal", async () => {
+  const copy = join(consumerDir, "node_modules", "nucleus-snapshot-files");
+  cpSync(join(consumerDir, "node_modules", "@onoal", "nucleus"), copy, { recursive: true });
+  const dir = join(copy, "dist", "browser");
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+  assert.equal(typeof manifest.snapshotStdlib, "string");
+  const stdlib = readFileSync(join(dir, manifest.stdlib));
+  rmSync(join(dir, manifest.stdlib));
+  rmSync(join(dir, manifest.wheel));
+  let r = await runScript(script(join(copy, "dist", "index.js")));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).startMode, "snapshot");
+  // The other way round: no snapshot stdlib, so no start from the snapshot; the normal start needs the wheel back.
+  writeFileSync(join(dir, manifest.stdlib), stdlib);
+  cpSync(join(consumerDir, "node_modules", "@onoal", "nucleus", "dist", "browser", manifest.wheel), join(dir, manifest.wheel));
+  rmSync(join(dir, manifest.snapshotStdlib));
+  r = await runScript(script(join(copy, "dist", "index.js")));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).startMode, "normal");
 });
 
 test("Pyodide and the engine files ship once, in dist/browser/, with the Pyodide version they fit", () => {

@@ -3,10 +3,13 @@
  *
  *   nucleus.js          the package as one ESM module (src/browser.ts), no `node:` imports
  *   nucleus-worker.js   the worker behind `createLedger({ worker: true })`
- *   pyodide.mjs, pyodide.asm.mjs, pyodide.asm.wasm, pyodide-lock.json   from the pinned `pyodide` package
+ *   pyodide.mjs, pyodide.asm.mjs, pyodide.asm.wasm, pyodide-lock.json   from the pinned `pyodide` package (the
+ *                       lock file without its package list: the runtime loads no packages)
  *   python_stdlib.zip   the stdlib precompiled to bytecode (engine/), else Pyodide's own
  *   nucleus_ledger-<version>-py3-none-any.whl   the engine (engine/)
  *   snapshot.bin        a memory snapshot of a started engine (engine/, optional: start ~2× faster)
+ *   snapshot_stdlib.zip the stdlib a start from the snapshot mounts: python_stdlib.zip without the modules the
+ *                       snapshot has imported already (with the snapshot only)
  *   manifest.json       which of these files the folder holds, and the Pyodide version they fit;
  *                       the runtime reads it first
  *
@@ -63,10 +66,12 @@ export async function bundleBrowser(root, version) {
   const pyodide = require("pyodide/package.json").version;
   const stdlib = engine.stdlib && engine.pyodide === pyodide ? engine.stdlib : null;
   // The snapshot holds the stdlib's zip offsets: only valid with the very stdlib it was made with.
-  const snapshot = stdlib && engine.snapshot && existsSync(join(engineDir, engine.snapshot)) ? "snapshot.bin" : null;
+  const snapshot =
+    stdlib && engine.snapshot && engine.snapshotStdlib && existsSync(join(engineDir, engine.snapshot)) ? "snapshot.bin" : null;
   // `pyodide`: the version the folder's stdlib (precompiled, or Pyodide's own copied below) and snapshot
   // fit; Node compares it with the installed `pyodide` before using them.
-  const manifest = { engineVersion: engine.engineVersion, wheel: engine.wheel, stdlib: "python_stdlib.zip", snapshot, pyodide };
+  const snapshotStdlib = snapshot ? "snapshot_stdlib.zip" : null;
+  const manifest = { engineVersion: engine.engineVersion, wheel: engine.wheel, stdlib: "python_stdlib.zip", snapshot, snapshotStdlib, pyodide };
 
   const common = {
     bundle: true,
@@ -86,10 +91,17 @@ export async function bundleBrowser(root, version) {
   await esbuild.build({ ...common, entryPoints: ["src/runtime/browser/worker-main.ts"], outfile: join(out, "nucleus-worker.js") });
 
   for (const file of PYODIDE_FILES) copyFileSync(join(pyodideDir, file), join(out, file));
+  // Pyodide reads its lock file at every start only to know the packages it could load; the runtime loads none
+  // (packages: []), so the folder's copy keeps the header Pyodide checks and no package list: 150 bytes, not 119 KB.
+  const lock = JSON.parse(readFileSync(join(pyodideDir, "pyodide-lock.json"), "utf8"));
+  writeFileSync(join(out, "pyodide-lock.json"), JSON.stringify({ info: lock.info, packages: {} }) + "\n");
   copyFileSync(stdlib ? join(engineDir, stdlib) : join(pyodideDir, "python_stdlib.zip"), join(out, "python_stdlib.zip"));
   copyFileSync(join(engineDir, engine.wheel), join(out, engine.wheel));
-  if (snapshot) copyFileSync(join(engineDir, engine.snapshot), join(out, snapshot));
+  if (snapshot) {
+    copyFileSync(join(engineDir, engine.snapshot), join(out, snapshot));
+    copyFileSync(join(engineDir, engine.snapshotStdlib), join(out, snapshotStdlib));
+  }
   writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   const files = ["nucleus.js", "nucleus-worker.js", ...PYODIDE_FILES, "python_stdlib.zip", engine.wheel, "manifest.json"];
-  return snapshot ? [...files, snapshot] : files;
+  return snapshot ? [...files, snapshot, snapshotStdlib] : files;
 }

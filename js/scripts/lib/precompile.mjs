@@ -56,53 +56,129 @@ export async function precompile(wheelPath, outWheel, outStdlib) {
  * @param {string} wheelPath - the precompiled wheel
  * @param {string} stdlibPath - the precompiled stdlib zip
  * @param {string} outSnapshot - where to write the snapshot
- * @returns {Promise<number>} the size in bytes of the snapshot written (its compact form, see `compactSnapshot`)
+ * @param {string} outStdlib - where to write the stdlib a start from the snapshot mounts: `stdlibPath` without the
+ *   modules the snapshot has imported
+ * @returns {Promise<{size: number, stdlib: {kept: number, dropped: number}}>} the size in bytes of the snapshot
+ *   written (its compact form, see `compactSnapshot`), and how many files of the stdlib zip the snapshot's keeps
  */
-export async function makeSnapshot(wheelPath, stdlibPath, outSnapshot) {
+export async function makeSnapshot(wheelPath, stdlibPath, outSnapshot, outStdlib) {
   const require = createRequire(import.meta.url);
   const pyodideDir = dirname(require.resolve("pyodide/package.json"));
   const { loadPyodide } = await import("pyodide");
-  const py = await loadPyodide({ indexURL: pyodideDir + "/", stdLibURL: stdlibPath, packages: [], _makeSnapshot: true });
-  const site = String(py.runPython("import sysconfig; sysconfig.get_paths()['purelib']"));
+  // The memory of the freshly instantiated wasm, as src/runtime/snapshot.ts (`withFreshInstance`) sees it at run time.
+  let fresh;
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = (...args) =>
+    instantiate.apply(WebAssembly, args).then((result) => {
+      const { memory, Py_Initialize: start } = (result.instance ?? result).exports;
+      if (memory instanceof WebAssembly.Memory && typeof start === "function") fresh ??= new Uint8Array(memory.buffer).slice();
+      return result;
+    });
+  let py;
+  try {
+    py = await loadPyodide({ indexURL: pyodideDir + "/", stdLibURL: stdlibPath, packages: [], _makeSnapshot: true });
+  } finally {
+    WebAssembly.instantiate = instantiate;
+  }
+  if (!fresh) throw new Error("did not see Pyodide instantiate its wasm: has loadPyodide changed? (scripts/lib/precompile.mjs)");
+  // Only what the engine itself imports goes into the snapshot's heap: site (imported by Pyodide's start) rather
+  // than sysconfig (whose 75 KB table of build settings would stay in the heap), os.walk rather than pkgutil.
+  const site = String(py.runPython("import site; site.getsitepackages()[0]"));
   py.unpackArchive(new Uint8Array(readFileSync(wheelPath)), "wheel", { extractDir: site });
   // Import every engine module now, so none is compiled or even read at start-up.
   py.runPython(`
-import importlib, pkgutil, sqlite3, nucleus, nucleus._bridge
-for m in pkgutil.walk_packages(nucleus.__path__, "nucleus."):
-    importlib.import_module(m.name)
+import importlib, os, sqlite3, nucleus._bridge
+for folder, _, files in os.walk(${JSON.stringify(site)} + "/nucleus"):
+    package = os.path.relpath(folder, ${JSON.stringify(site)}).replace(os.sep, ".")
+    for name in sorted(files):
+        if name.endswith(".py"):
+            importlib.import_module(package if name == "__init__.py" else f"{package}.{name[:-3]}")
+del folder, files, package, name
 `);
-  const snapshot = compactSnapshot(py.makeMemorySnapshot());
+  // What a start from the snapshot needs of the stdlib: only what it has not imported yet. zipimport forgets the
+  // zip's directory (it reads the directory of whatever zip is there at the next import), so the snapshot does not
+  // depend on the zip's layout and starts with `outStdlib`, the stdlib zip minus the modules imported here and
+  // minus the modules the interpreter has frozen inside it (the frozen copy wins over the zip's: os, codecs, ...).
+  const imported = JSON.parse(String(py.runPython(`
+import gc, json, sys, zipfile, zipimport
+from importlib.machinery import FrozenImporter
+archive = [p for p in sys.path if p.endswith(".zip")][0]
+files = []
+for name in zipfile.ZipFile(archive).namelist():
+    if not name.endswith(".pyc"):
+        continue
+    module = name[:-len(".pyc")].replace("/", ".").removesuffix(".__init__")
+    spec = FrozenImporter.find_spec(module) if not name.endswith("__init__.pyc") else None
+    if module in sys.modules or (spec is not None and spec.submodule_search_locations is None):
+        files.append(name)
+zipimport._zip_directory_cache.clear()
+del archive, name, module, spec
+gc.collect()
+json.dumps(files)
+`)));
+  const full = py.makeMemorySnapshot();
+  const snapshot = compactSnapshot(full, fresh);
   writeFileSync(outSnapshot, snapshot);
-  return snapshot.length;
+  py.FS.writeFile("/build-snapshot-in.zip", readFileSync(stdlibPath));
+  const ns = py.globals.get("dict")();
+  py.runPython(readFileSync(join(here, "precompile.py"), "utf8"), { globals: ns });
+  const stdlib = JSON.parse(String(py.runPython(
+    `import json; json.dumps(zip_without("/build-snapshot-in.zip", "/build-snapshot-out.zip", ${JSON.stringify(imported)}))`,
+    { globals: ns },
+  )));
+  ns.destroy();
+  writeFileSync(outStdlib, py.FS.readFile("/build-snapshot-out.zip"));
+  return { size: snapshot.length, stdlib };
 }
 
 /**
- * Pyodide's snapshot without its all-zero pages, in the layout src/runtime/snapshot.ts (`expandSnapshot`) reads:
- * "NUCSNAP1", u32 expanded length, u32 page size, u32 run count, (u32 first page, u32 pages) per run, the runs' bytes.
+ * Pyodide's snapshot without its all-zero pages and without the pages equal to `fresh` (the memory of the freshly
+ * instantiated wasm), in the layout src/runtime/snapshot.ts (`expandSnapshot`) reads: "NUCSNAP2", u32 expanded
+ * length, u32 page size, u32 header length, u32 run count, (u32 first page, u32 pages, u32 kind) per run, Pyodide's
+ * header, the stored runs' bytes. Kind 0: stored; 1: from the fresh instance; 2: stored XOR the fresh instance (the
+ * few pages of static data the start changed: mostly zeros then, 15 KB rather than 65 KB with brotli). Pages count
+ * from the header's end.
  *
  * @param {Uint8Array} full - `makeMemorySnapshot()`'s bytes
+ * @param {Uint8Array} fresh - the memory of a freshly instantiated pyodide.asm.wasm
  * @returns {Uint8Array}
  */
-export function compactSnapshot(full) {
+export function compactSnapshot(full, fresh) {
   const PAGE = 4096;
-  const pages = Math.ceil(full.length / PAGE);
-  const zero = (p) => full.subarray(p * PAGE, (p + 1) * PAGE).every((b) => b === 0);
+  const header = new DataView(full.buffer, full.byteOffset).getUint32(4, true); // Pyodide's: magic, header length, ...
+  const memory = full.subarray(header);
+  const pages = Math.ceil(memory.length / PAGE);
+  const kindOf = (p) => {
+    const page = memory.subarray(p * PAGE, (p + 1) * PAGE);
+    if (page.every((b) => b === 0)) return -1;
+    const base = fresh.subarray(p * PAGE, p * PAGE + page.length);
+    if (base.length !== page.length || base.every((b) => b === 0)) return 0;
+    return Buffer.compare(base, page) === 0 ? 1 : 2;
+  };
   const runs = [];
   for (let p = 0; p < pages; p++) {
-    if (zero(p)) continue;
+    const kind = kindOf(p);
+    if (kind < 0) continue;
     const last = runs.at(-1);
-    if (last && last[0] + last[1] === p) last[1]++;
-    else runs.push([p, 1]);
+    if (last && last[0] + last[1] === p && last[2] === kind) last[1]++;
+    else runs.push([p, 1, kind]);
   }
-  const head = Buffer.alloc(20 + runs.length * 8);
-  head.write("NUCSNAP1", 0, "latin1");
+  const head = Buffer.alloc(24 + runs.length * 12);
+  head.write("NUCSNAP2", 0, "latin1");
   head.writeUInt32LE(full.length, 8);
   head.writeUInt32LE(PAGE, 12);
-  head.writeUInt32LE(runs.length, 16);
-  runs.forEach(([start, count], i) => {
-    head.writeUInt32LE(start, 20 + i * 8);
-    head.writeUInt32LE(count, 24 + i * 8);
+  head.writeUInt32LE(header, 16);
+  head.writeUInt32LE(runs.length, 20);
+  runs.forEach(([start, count, kind], i) => {
+    head.writeUInt32LE(start, 24 + i * 12);
+    head.writeUInt32LE(count, 28 + i * 12);
+    head.writeUInt32LE(kind, 32 + i * 12);
   });
-  const parts = runs.map(([start, count]) => full.subarray(start * PAGE, Math.min((start + count) * PAGE, full.length)));
-  return Buffer.concat([head, ...parts]);
+  const parts = runs
+    .filter(([, , kind]) => kind !== 1)
+    .map(([start, count, kind]) => {
+      const bytes = memory.subarray(start * PAGE, Math.min((start + count) * PAGE, memory.length));
+      return kind === 0 ? bytes : bytes.map((b, i) => b ^ fresh[start * PAGE + i]);
+    });
+  return Buffer.concat([head, full.subarray(0, header), ...parts]);
 }

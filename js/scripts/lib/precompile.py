@@ -10,11 +10,11 @@ read-only, versioned bundle wants. A module whose source does not compile here i
 
 from __future__ import annotations
 
+import ast
 import base64
 import contextlib
 import hashlib
 import importlib.util
-import modulefinder
 import sys
 import zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
@@ -22,8 +22,25 @@ from importlib._bootstrap_external import _code_to_hash_pyc
 CACHE_TAG = sys.implementation.cache_tag  # e.g. "cpython-314"
 
 
-def _pyc(source: bytes, filename: str) -> bytes:
-    code = compile(source, filename, "exec", dont_inherit=True)
+def _without_docstrings(tree: ast.Module) -> ast.Module:
+    """``tree`` without the docstrings of its module, classes and functions (``-OO`` would drop asserts too)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(
+            node, clean=False
+        ):
+            first = node.body[0]
+            node.body[0:1] = [] if len(node.body) > 1 else [ast.copy_location(ast.Pass(), first)]
+    return tree
+
+
+def _pyc(source: bytes, filename: str, optimize: int = 0) -> bytes:
+    """Unchecked hash-based bytecode of ``source``. ``optimize`` as ``compile`` takes it (2: as ``python -OO``),
+    or -1: without docstrings but with asserts."""
+    if optimize == -1:
+        tree = _without_docstrings(ast.parse(source, filename))
+        code = compile(tree, filename, "exec", dont_inherit=True)
+    else:
+        code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
     return bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False))
 
 
@@ -56,6 +73,8 @@ def stdlib_needed(src: str, engine_dir: str, roots: list[str]) -> list[str]:
     functions, ``try`` blocks, ``if TYPE_CHECKING``), so the set is a superset of what can run. The
     stdlib ``src`` (a zip of sources) is unpacked first: modulefinder reads files, not zips.
     """
+    import modulefinder  # here: not in the trimmed stdlib, where makeSnapshot runs this file for zip_without
+
     unpacked = "/build/stdlib-src"
     with zipfile.ZipFile(src) as zin:
         zin.extractall(unpacked)
@@ -98,7 +117,9 @@ def stdlib_to_pyc(src: str, dst: str, archive_path: str, keep: list[str] | None 
             data = zin.read(info)
             if info.filename.endswith(".py"):
                 try:
-                    pyc = _pyc(data, f"{archive_path}/{info.filename}")
+                    # -OO: without docstrings and asserts, a configuration CPython supports and tests; 0.3 MB less
+                    # to download and 0.7 MB less heap in the snapshot. The engine keeps its asserts (wheel_add_pyc).
+                    pyc = _pyc(data, f"{archive_path}/{info.filename}", optimize=2)
                 except SyntaxError:
                     kept += 1
                 else:
@@ -107,6 +128,21 @@ def stdlib_to_pyc(src: str, dst: str, archive_path: str, keep: list[str] | None 
                     continue
             zout.writestr(info, data)
     return {"compiled": compiled, "kept": kept, "dropped": dropped}
+
+
+def zip_without(src: str, dst: str, names: list[str]) -> dict[str, int]:
+    """Copies the zip ``src`` to ``dst`` without the files ``names``, stored uncompressed: HTTP compression
+    then works across the files, which it cannot through per-file deflate (brotli: 0.39 MB rather than 0.70)."""
+    drop = set(names)
+    kept = dropped = 0
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            if info.filename in drop:
+                dropped += 1
+                continue
+            zout.writestr(info.filename, zin.read(info))
+            kept += 1
+    return {"kept": kept, "dropped": dropped}
 
 
 def _record_line(name: str, data: bytes) -> str:
@@ -133,7 +169,9 @@ def wheel_add_pyc(src: str, dst: str, site_packages: str) -> dict[str, int]:
                     if folder
                     else f"__pycache__/{base[:-3]}.{CACHE_TAG}.pyc"
                 )
-                pyc = _pyc(data, f"{site_packages}/{info.filename}")
+                # Without docstrings (nothing reads them at run time; the sources beside show them), with asserts
+                # (nucleus.testing's checks are asserts).
+                pyc = _pyc(data, f"{site_packages}/{info.filename}", optimize=-1)
                 zout.writestr(name, pyc)
                 extra.append(_record_line(name, pyc))
                 compiled += 1

@@ -15,6 +15,11 @@ export interface RuntimeAssets {
   /** The precompiled stdlib zip, or undefined for Pyodide's own. */
   stdLibURL: string | undefined;
   /**
+   * The stdlib zip a start from the snapshot mounts instead: the stdlib without the modules the snapshot has
+   * imported already (a third of it). Undefined: the same as {@link RuntimeAssets.stdLibURL}.
+   */
+  snapshotStdLibURL?: string | undefined;
+  /**
    * A memory snapshot of a started runtime with the engine imported (private Pyodide API), or undefined.
    * The browser passes a promise, so that its download overlaps Pyodide's own fetches.
    * When loading from it fails, the runtime starts normally.

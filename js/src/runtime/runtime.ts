@@ -14,7 +14,7 @@ import { VERSION } from "../version.js";
 import type { BridgeResponse, EngineVersion } from "./bridge-types.js";
 import type { Host } from "./host.js";
 import { selectHost } from "./select-host.js";
-import { expandSnapshot } from "./snapshot.js";
+import { type ExpandedSnapshot, expandSnapshot, withFreshInstance } from "./snapshot.js";
 
 /** The bridge function: JSON text in (a string, or its UTF-8 bytes), JSON text out. */
 type HandleRequest = (request: string | Uint8Array) => string;
@@ -80,9 +80,14 @@ async function load(host: Host): Promise<Runtime> {
   if (assets.snapshot) {
     try {
       // A promise: in the browser the download still overlaps Pyodide's own fetches.
-      const snapshot = Promise.resolve(assets.snapshot).then(expandSnapshot);
+      let expanded: ExpandedSnapshot | undefined;
+      const snapshot = Promise.resolve(assets.snapshot).then((compact) => (expanded = expandSnapshot(compact)).bytes);
       snapshot.catch(() => {}); // reported by loadPyodide, which awaits it (maybe only after it failed)
-      pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+      // The snapshot's pages still equal to a fresh instance come from that instance's memory (snapshot.ts).
+      pyodide = await withFreshInstance(
+        (memory) => expanded?.fill(memory),
+        () => loadPyodide({ ...options, stdLibURL: assets.snapshotStdLibURL ?? assets.stdLibURL, _loadSnapshot: snapshot }),
+      );
       forgetSnapshot(pyodide);
       start = { mode: "snapshot" };
     } catch (err) {

@@ -18,6 +18,8 @@ export interface BrowserManifest {
   stdlib: string | null;
   /** File name of the memory snapshot of a started engine, or null to start normally (slower, smaller). */
   snapshot: string | null;
+  /** File name of the stdlib zip a start from the snapshot mounts (without the modules it has imported), or null. */
+  snapshotStdlib?: string | null;
   /** The Pyodide version the stdlib and snapshot fit (read by the Node runtime; the browser's Pyodide is the folder's own). */
   pyodide?: string;
 }
@@ -93,6 +95,7 @@ export async function browserAssets(): Promise<RuntimeAssets> {
   return {
     indexURL: base,
     stdLibURL: info.stdlib === null ? undefined : new URL(info.stdlib, base).href,
+    snapshotStdLibURL: info.snapshot && info.snapshotStdlib ? new URL(info.snapshotStdlib, base).href : undefined,
     snapshot,
     wheel,
     engineVersion: info.engineVersion,

@@ -4,7 +4,7 @@
  * served too; never a CDN. `NUCLEUS_NO_SNAPSHOT=1` in the environment skips the snapshot. Not public.
  */
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../errors.js";
@@ -20,6 +20,8 @@ export interface EngineManifest {
   stdlib: string | null;
   /** File name of the memory snapshot in dist/browser/, or null. Made with the stdlib above. */
   snapshot?: string | null;
+  /** File name of the stdlib zip a start from the snapshot mounts (without the modules it has imported), or null. */
+  snapshotStdlib?: string | null;
   /** The Pyodide version of the folder's Pyodide files, which the stdlib and snapshot were made with. */
   pyodide?: string;
 }
@@ -50,11 +52,15 @@ export async function nodeAssets(): Promise<RuntimeAssets> {
   // snapshot: they always fit each other.
   const indexURL = dir + "/";
   const stdLibURL = manifest.stdlib !== null ? join(dir, manifest.stdlib) : undefined;
-  // The snapshot holds zipimport's offsets into that stdlib, so it is only valid together with it.
-  const useSnapshot = stdLibURL !== undefined && manifest.snapshot && !process.env["NUCLEUS_NO_SNAPSHOT"];
+  // The snapshot was made with that stdlib (its code objects name the zip's paths), so it goes only with it.
+  // Pyodide reads the stdlib zip in a promise that nothing awaits when the start fails first: a missing zip would end
+  // the process (an unhandled rejection), not fall back. Hence the snapshot only with its own zip present.
+  const snapshotStdLibURL = manifest.snapshotStdlib ? join(dir, manifest.snapshotStdlib) : undefined;
+  const useSnapshot =
+    stdLibURL !== undefined && manifest.snapshot && snapshotStdLibURL && existsSync(snapshotStdLibURL) && !process.env["NUCLEUS_NO_SNAPSHOT"];
   const snapshot = useSnapshot ? readOptional(join(dir, manifest.snapshot as string)) : undefined;
   const wheel = async (): Promise<Uint8Array> => new Uint8Array(readFileSync(join(dir, manifest.wheel)));
-  return { indexURL, stdLibURL, snapshot, wheel, engineVersion: manifest.engineVersion };
+  return { indexURL, stdLibURL, snapshotStdLibURL, snapshot, wheel, engineVersion: manifest.engineVersion };
 }
 
 function readOptional(path: string): Uint8Array | undefined {
