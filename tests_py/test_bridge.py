@@ -188,6 +188,7 @@ OPS_ARGS = {
     "verify": ["checkpoint"],
     "verifyStorage": ["checkpoint"],
     "importEntries": ["data", "context"],
+    "exportStream": ["from", "size"],
     "modules.getState": ["id"],
 }
 JUNK = [None, 1, -1, 1.5, True, "", "x", [], [1], ["x"], [None], {}, {"a": 1}, {"requesterOid": 5}]

@@ -23,6 +23,7 @@ exactly as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -387,3 +389,53 @@ def test_a_format_2_file_without_the_tree_is_not_upgraded_and_says_how_it_gets_t
     assert fingerprint(tmp_path) == before
     intact = run_cli(["upgrade", "good.db", "new.db", "--ledger", "cli-ledger", "--json"], fixtures)
     assert intact.code == 2 and "Merkle tree" not in intact.json["error"]["message"]
+
+
+# -- export in parts -----------------------------------------------------------------------------------------
+
+
+def _in_process(argv: list[str], cwd: Path) -> tuple[int, list[str], str]:
+    """``nucleus ...argv`` run in this process: its exit status, each write to stdout, and stderr."""
+    from nucleus.cli._host import local_host
+
+    stdout: list[str] = []
+    stderr: list[str] = []
+    host = dataclasses.replace(local_host(), write_out=stdout.append, write_err=stderr.append, cwd=str(cwd))
+    return cli.main(argv, host), stdout, "".join(stderr)
+
+
+def test_export_is_written_in_parts_that_join_to_the_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(nucleus._export, "EXPORT_CHUNK", 4)
+    with nucleus.Ledger.open("parts", nucleus.SqliteStorage(tmp_path / "l.db")) as ledger:
+        ledger.append_batch([{"id": f"r{i}", "stream": "s", "payload": {"i": i, "ü": "é"}} for i in range(10)])
+        text = ledger.export()
+    code, written, _ = _in_process(["export", "l.db"], tmp_path)
+    assert code == 0 and len(written) == 3 and "".join(written) == text  # 11 lines in parts of 4
+    code, written, _ = _in_process(["export", "l.db", "--out", "x.jsonl", "--json"], tmp_path)
+    assert code == 0 and (tmp_path / "x.jsonl").read_text(encoding="utf-8") == text
+    assert json.loads("".join(written))["bytes"] == len(text.encode("utf-8"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.db", "x.jsonl"]  # no temp file left
+
+
+def test_a_file_changed_under_an_export_to_stdout_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A read-only reading retries when the file changes under it; once lines went to stdout it must not (they would
+    be printed again), and with --out the retry starts the file again."""
+    monkeypatch.setattr(nucleus._export, "EXPORT_CHUNK", 2)
+    with nucleus.Ledger.open("parts", nucleus.SqliteStorage(tmp_path / "l.db")) as ledger:
+        ledger.append_batch([{"id": f"r{i}", "stream": "s", "payload": {}} for i in range(5)])
+        lines = ledger.export().splitlines()
+    calls = []
+
+    def changing(self: nucleus.Ledger) -> Iterator[str]:
+        calls.append(1)
+        yield from lines[:3]
+        raise nucleus.StorageError("the file changed", details={"reason": "changed"})
+
+    monkeypatch.setattr(nucleus.Ledger, "export_lines", changing)
+    code, written, err = _in_process(["export", "l.db"], tmp_path)
+    assert code != 0 and "the file changed" in err
+    assert "".join(written) == lines[0] + "\n" + lines[1] + "\n" and len(calls) == 1
+    calls.clear()
+    code, written, err = _in_process(["export", "l.db", "--out", "x.jsonl"], tmp_path)
+    assert code != 0 and len(calls) == 3  # retried, each time into a new temp file, then given up
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.db"]

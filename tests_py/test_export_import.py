@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import nucleus
+from nucleus._bridge import handle_request
 from support import T0, file_state, raises_code, rec
 
 V = nucleus.FORMAT_VERSION  # the export header's version
@@ -375,3 +376,86 @@ def test_malformed_lines_name_their_line(exported: str):
         edited[number - 1] = bad
         _refused("\n".join(edited), "INVALID_ARGUMENT", number)
     _refused("", "INVALID_ARGUMENT", 1)
+
+
+# -- the streamed export (the bridge's exportStream, the npm package's ledger.exportStream()) ----------------
+
+
+def _part(handle: int, **args: object) -> dict:
+    """One ``exportStream`` request through the bridge: its result, or ``{"error": ...}``."""
+    response = json.loads(handle_request(json.dumps({"op": "exportStream", "ledger": handle, "args": args})))
+    return response["result"] if response["ok"] else {"error": response["error"]}
+
+
+def _stream(handle: int) -> list[dict]:
+    parts = [_part(handle, **{"from": 0})]
+    while parts[-1]["next"] < parts[-1]["size"]:
+        parts.append(_part(handle, **{"from": parts[-1]["next"], "size": parts[-1]["size"]}))
+    return parts
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def bridged(tmp_path: Path, request: pytest.FixtureRequest):
+    """``call(op, handle, **args)`` on a ledger opened through the bridge (in memory, SQLite), and its handle."""
+
+    def call(op: str, ledger: int | None = None, **args: object) -> object:
+        response = json.loads(handle_request(json.dumps({"op": op, "ledger": ledger, "args": args})))
+        assert response["ok"], response
+        return response["result"]
+
+    storage = {"type": "sqlite", "path": str(tmp_path / "l.db")} if request.param == "sqlite" else {"type": "none"}
+    handle = call("open", id="test", storage=storage)["handle"]
+    yield call, handle
+    call("close", handle)
+
+
+def test_export_parts_join_to_the_export_of_the_length_the_first_part_saw(bridged, monkeypatch: pytest.MonkeyPatch):
+    call, handle = bridged
+    monkeypatch.setattr(nucleus._export, "EXPORT_CHUNK", 3)
+    call("appendBatch", handle, records=_records(10))
+    before = call("export", handle)
+    first = _part(handle, **{"from": 0})
+    assert first["size"] == 10 and first["next"] == 3
+    assert first["text"].startswith('{"format":"nucleus-export"') and first["text"].count("\n") == 4
+    call("appendBatch", handle, records=_records(12)[10:])  # after the first part: not in this export
+    parts = [first]
+    while parts[-1]["next"] < parts[-1]["size"]:
+        parts.append(_part(handle, **{"from": parts[-1]["next"], "size": 10}))
+    assert [p["next"] for p in parts] == [3, 6, 9, 10]
+    assert all(p["text"].endswith("\n") and p["size"] == 10 for p in parts)
+    assert "".join(p["text"] for p in parts) == before
+    assert "".join(p["text"] for p in _stream(handle)) == call("export", handle)  # now 12 entries
+
+
+def test_an_empty_ledger_streams_its_header_alone(bridged):
+    call, handle = bridged
+    assert _stream(handle) == [{"text": call("export", handle), "size": 0, "next": 0}]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"from": 5, "size": 4},  # past the size
+        {"from": 0, "size": 6},  # past the length
+        {"from": -1},
+        {"from": True},
+        {"from": 1.0},
+        {},
+        {"from": 0, "size": "5"},
+        {"from": 0, "size": -1},
+    ],
+)
+def test_export_parts_out_of_range_are_argument_errors(bridged, args: dict):
+    call, handle = bridged
+    call("appendBatch", handle, records=_records(5))
+    assert _part(handle, **args)["error"]["code"] == "INVALID_ARGUMENT"
+
+
+def test_a_streamed_export_imports_whole(tmp_path: Path, bridged, monkeypatch: pytest.MonkeyPatch):
+    call, handle = bridged
+    monkeypatch.setattr(nucleus._export, "EXPORT_CHUNK", 4)
+    call("appendBatch", handle, records=_records(9))
+    text = "".join(p["text"] for p in _stream(handle))
+    with nucleus.Ledger.open("test", _sqlite(tmp_path, "copy.db")) as copy:
+        assert copy.import_entries(text) == 9
+        assert copy.export() == text

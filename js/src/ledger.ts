@@ -143,8 +143,30 @@ class OpenLedger {
       });
     }
     const request = (REQUESTS[op] as (...args: unknown[]) => JsonObject | undefined)(...args);
+    // The engine would build the whole text and pass it over at once: several times its size in its memory.
+    if (op === "export") return this.#exportWhole();
     const result = await this.#transport.send(op, this.#handle, request);
     return Object.hasOwn(VOID, op) ? undefined : result;
+  }
+
+  /** {@link Ledger.export}: the parts of {@link exportStream} joined, so only the result is ever held whole. */
+  async #exportWhole(): Promise<string> {
+    const parts: string[] = [];
+    for await (const part of this.exportStream()) parts.push(part);
+    return parts.join("");
+  }
+
+  /** {@link Ledger.exportStream}: one `exportStream` request per part, the first fixing the length exported. */
+  async *exportStream(): AsyncIterableIterator<string> {
+    let size: JsonValue | undefined;
+    for (let from = 0; ; ) {
+      if (this.#closed) throw new LedgerClosedError(`ledger "${this.id}" is closed: exportStream() cannot go on after close()`, { op: "exportStream" });
+      const part = (await this.#transport.send("exportStream", this.#handle, size === undefined ? { from } : { from, size })) as { text: string; size: number; next: number };
+      size = part.size;
+      yield part.text;
+      if (part.next >= part.size) return;
+      from = part.next;
+    }
   }
 
   /** Idempotent: the engine closes the ledger once; the host's file lock is released whatever happens. */

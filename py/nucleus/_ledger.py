@@ -38,7 +38,7 @@ from ._errors import (
     StorageError,
     ValidationError,
 )
-from ._export import export_lines, parse_export
+from ._export import export_lines, export_part, in_parts, parse_export
 from ._hashing import FORMAT_VERSION, chain_hashes, entry_template
 from ._merkle import consistency_path, inclusion_path
 from ._modules import Module, ModuleRegistry
@@ -710,7 +710,29 @@ class Ledger:
 
     def export(self) -> str:
         """The whole ledger as JSON Lines text (docs/FORMAT.md, Export)."""
-        return "".join(line + "\n" for line in self.export_lines())
+        return "".join(in_parts(self.export_lines()))
+
+    def _export_part(self, start: Any, size: Any = None) -> dict[str, Any]:
+        """One part of a streamed export (the bridge's ``exportStream``): ``{text, size, next}``, where ``size`` is the
+        length exported (the current one when not given: the first part fixes it) and ``next`` where the next part
+        starts (``size`` after the last). Entries below a length never change, so parts read one by one, appends in
+        between, join to the export of that length."""
+        self._require_open()
+        self._sync()
+        if size is None:
+            size = self._tip.size
+        if type(size) is not int or not 0 <= size <= self._tip.size:
+            raise ArgumentError(f"export size must be an integer from 0 to {self._tip.size}, got {size!r}")
+        if type(start) is not int or not 0 <= start <= size:
+            raise ArgumentError(f"export part start must be an integer from 0 to {size}, got {start!r}")
+        entries = self._storage.entries(start)
+        try:
+            text, stop = export_part(self.id, size, start, entries)
+        finally:
+            close = getattr(entries, "close", None)  # a generator's cursor, now rather than when collected
+            if close is not None:
+                close()
+        return {"text": text, "size": size, "next": stop}
 
     def import_entries(self, data: str | Iterable[str], context: RequestContext | dict[str, Any] | None = None) -> int:
         """Add the entries of an export that this ledger lacks. The export must verify whole and extend this
@@ -789,6 +811,7 @@ OPERATIONS: dict[str, Callable[[Ledger, dict[str, Any]], Any]] = {
     "inclusionProof": lambda lg, a: lg.inclusion_proof(a.get("seq"), a.get("size")),
     "consistencyProof": lambda lg, a: lg.consistency_proof(a.get("from"), a.get("to")),
     "export": lambda lg, a: lg.export(),
+    "exportStream": lambda lg, a: lg._export_part(a.get("from"), a.get("size")),
     "importEntries": lambda lg, a: {"imported": lg.import_entries(a.get("data"), a.get("context")), "length": len(lg)},
     "metrics": lambda lg, a: lg.metrics(),
     "close": lambda lg, a: lg.close(),

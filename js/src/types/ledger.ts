@@ -119,6 +119,14 @@ export interface Ledger extends AsyncDisposable {
   /** The whole ledger as JSON Lines text (docs/FORMAT.md, Export). */
   export(): Promise<string>;
   /**
+   * The same export in parts of whole lines (the header line first, each part ending with "\n"), each read from the
+   * engine when the loop asks for it, so that a large ledger is written out without ever holding its export whole.
+   * The parts joined equal {@link export} at the length when the first part was read; entries appended while the
+   * loop runs are not in it. `LEDGER_CLOSED` when the ledger closes before the loop ends. docs/SCALING.md shows it
+   * writing a file.
+   */
+  exportStream(): AsyncIterableIterator<string>;
+  /**
    * Adds the entries of an export that this ledger lacks. The export must verify whole and extend this
    * ledger's chain; nothing is written otherwise. With ACL on, `context` must be the owner's or hold a `write` or `admin` grant.
    */

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 
+from ..._errors import NucleusError
+from ..._export import in_parts
 from ..._ledger import Ledger
 from .._args import ArgSpec, FlagSpec, Parsed, PositionalSpec
 from .._command import DB_HELP, PG_FLAGS, Command, Exit
@@ -13,35 +15,60 @@ from .._host import Host
 from .._output import Output, count, size
 
 
+class _Begun(Exception):
+    """A read-only file changed under the export after lines went to stdout: those cannot be taken back, so the error
+    must not be retried (which would print the lines again)."""
+
+    def __init__(self, err: NucleusError):
+        super().__init__(err.message)
+        self.err = err
+
+
 def run(args: Parsed, out: Output, host: Host) -> int:
     server = db_server(args, args.positionals["db"], "export")
     target = args.string("out")
+    path = None if target is None else resolve(host, target)
+    real = None if path is None else host.realpath(path)
+    temp = None if real is None else host.local(f"{real}.tmp-{host.pid}")
 
-    def read(ledger: Ledger) -> tuple[str, str, int, list[str]]:
-        return ledger.id, ledger.export(), len(ledger), ledger.caveats
+    def write(ledger: Ledger) -> tuple[str, int, int, list[str]]:
+        out.caveats(ledger.caveats)
+        written = 0
+        if temp is None:
+            printed = False
+            try:
+                for part in in_parts(ledger.export_lines()):
+                    out.raw(part)
+                    printed = True
+            except NucleusError as err:
+                if printed and err.details.get("reason") == "changed":
+                    raise _Begun(err) from None
+                raise
+        else:  # a retry after the file changed starts the temp file again
+            with open(temp, "wb") as f:
+                for part in in_parts(ledger.export_lines()):
+                    data = part.encode("utf-8")
+                    f.write(data)
+                    written += len(data)
+        return ledger.id, len(ledger), written, ledger.caveats
 
-    if server is not None:
-        ledger_id, text, entries, caveats = with_server_ledger(server, read)
-    else:
-        ledger_id, text, entries, caveats = with_read_only_ledger(
-            host, db_file(host, args.positionals["db"], "export"), read
-        )
-    out.caveats(caveats)
-    if target is None:
-        out.raw(text)
-        return Exit.OK
-    path = resolve(host, target)
-    real = host.realpath(path)
-    temp = host.local(f"{real}.tmp-{host.pid}")
     try:
-        with open(temp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(temp, host.local(real))
+        if server is not None:
+            ledger_id, entries, written, caveats = with_server_ledger(server, write)
+        else:
+            db = db_file(host, args.positionals["db"], "export")
+            ledger_id, entries, written, caveats = with_read_only_ledger(host, db, write)
+        if temp is not None and real is not None:
+            os.replace(temp, host.local(real))
+    except _Begun as begun:
+        raise begun.err from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
         raise
-    written = len(text.encode("utf-8"))
+    if target is None:
+        return Exit.OK
     out.result({"path": path, "ledgerId": ledger_id, "entries": entries, "bytes": written, "caveats": caveats})
     out.line(f'exported {count(entries)} entries of ledger "{ledger_id}" to {target} ({size(written)})')
     return Exit.OK
@@ -55,6 +82,7 @@ COMMAND = Command(
             "Opens the ledger read-only (no lock is taken and no file beside it is created or changed) and verifies",
             "it first, so only a ledger that verifies is exported; what the read-only open cannot promise is printed",
             "on stderr. Without --out the lines go to stdout; with --out the file is written whole or not at all.",
+            "The export is written in parts as it is read, so a ledger of any length exports in little memory.",
             "From a PostgreSQL ledger (postgresql://… --ledger <id>) it exports the entries held when it starts.",
         ]
     ),
