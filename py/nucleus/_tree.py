@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -134,6 +134,26 @@ class Frontier:
             else:
                 edge.pop(level, None)
         return Frontier(old + len(entry_hashes), edge), completed
+
+
+def nodes_of_stored_hashes(batches: Iterable[Sequence[tuple[int, object]]]) -> Iterator[list[TreeNode]]:
+    """The stored-level nodes of a ledger's tree, batch by batch, from its ``(seq, hash)`` rows in seq order (a
+    schema migration adding the tree to older files). Stops at the first gap or malformed hash: verification, which
+    runs next, names that entry and checks the tree against the entries."""
+    frontier = Frontier()
+    for batch in batches:
+        good: list[str] = []
+        for seq, h in batch:
+            if seq != frontier.size + len(good) or type(h) is not str or len(h) != 64:
+                break
+            good.append(h)
+        try:
+            frontier, nodes = frontier.extended(good)
+        except ValueError:  # a hash that is not hex
+            return
+        yield nodes
+        if len(good) < len(batch):
+            return
 
 
 def _is_hash(value: object) -> bool:

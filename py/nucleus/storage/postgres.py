@@ -38,7 +38,7 @@ from .._canonical import canonicalize
 from .._entry import Entry
 from .._errors import ChainIntegrityError, ConfigError, LedgerMismatch, StorageError
 from .._query import FIELD_NAME, RESERVED_PREFIX, QuerySpec
-from .._tree import Frontier, TreeNode
+from .._tree import TreeNode, nodes_of_stored_hashes
 from ._pg_schema import APPLICATION, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION, TREE_SCHEMA
 from ._protocol import BuildEntries, Head, LedgerMeta, StoredRow
 
@@ -440,26 +440,14 @@ class PostgresStorage:
         hash (verification names that entry, and checks the tree against the entries)."""
         ledgers = [r[0] for r in conn.execute(f"SELECT ledger_id FROM {self._t.ledgers} ORDER BY ledger_id")]
         for ledger_id in ledgers:
-            frontier = Frontier()
             cursor = conn.cursor(name="nucleus_tree_migration")
             cursor.itersize = _FETCH
             cursor.execute(
                 f"SELECT seq, hash FROM {self._t.entries} WHERE ledger_id = %s AND seq >= 0 ORDER BY seq", (ledger_id,)
             )
             try:
-                while batch := cursor.fetchmany(_FETCH):
-                    good = []
-                    for seq, h in batch:
-                        if seq != frontier.size + len(good) or len(h) != 64:
-                            break
-                        good.append(h)
-                    try:
-                        frontier, nodes = frontier.extended(good)
-                    except ValueError:  # a hash that is not hex: the chain walk names its entry
-                        break
+                for nodes in nodes_of_stored_hashes(iter(lambda c=cursor: c.fetchmany(_FETCH), [])):
                     self._insert_nodes(conn, ledger_id, nodes)
-                    if len(good) < len(batch):
-                        break
             finally:
                 cursor.close()
 

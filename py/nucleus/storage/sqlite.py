@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from .._entry import Entry
 from .._errors import ChainIntegrityError, ConfigError, LedgerMismatch, StorageError
 from .._query import RESERVED_PREFIX, QuerySpec
-from .._tree import Frontier, TreeNode
+from .._tree import TreeNode, nodes_of_stored_hashes
 from ._lock import FileLock
 from ._protocol import LedgerMeta, StoredRow
 from ._schema import APPLICATION_ID, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION, TREE_SCHEMA
@@ -421,21 +421,9 @@ class SqliteStorage:
         that entry; the tree is checked against the entries there too)."""
         with self._transaction() as conn:
             conn.execute(MIGRATIONS[TREE_SCHEMA - 1])
-            frontier = Frontier()
             cursor = conn.execute("SELECT seq, hash FROM entries WHERE seq >= 0 ORDER BY seq")
-            while batch := cursor.fetchmany(4096):
-                good = []
-                for seq, h in batch:
-                    if seq != frontier.size + len(good) or type(h) is not str or len(h) != 64:
-                        break
-                    good.append(h)
-                try:
-                    frontier, nodes = frontier.extended(good)
-                except ValueError:  # a hash that is not hex: the chain walk names its entry
-                    break
+            for nodes in nodes_of_stored_hashes(iter(lambda: cursor.fetchmany(4096), [])):
                 conn.executemany(_INSERT_NODE, nodes)
-                if len(good) < len(batch):
-                    break
             conn.execute(f"PRAGMA user_version = {TREE_SCHEMA}")
 
     def _check_meta(self, ledger_id: str | None, format_version: int) -> None:
