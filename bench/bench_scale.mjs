@@ -143,13 +143,16 @@ async function readChild() {
       for (let i = 1; i <= samples; i++) wall.push((await timed(() => make(i))).wall);
       return { median: median(wall), max: Math.max(...wall) };
     };
-    const first = await ledger.query({ stream: "orders", limit: 100 });
-    const orders = first.total;
+    // The first read of each kind in a session also checks the index it goes through against the entries.
+    const first = await timed(() => ledger.query({ stream: "orders", limit: 100 }));
+    const orders = first.value.total;
+    const firstGetById = await timed(() => ledger.getById("order-00000000"));
     const queryFirst = await many(() => ledger.query({ stream: "orders", limit: 100 }));
     const queryDeep = await many((i) => ledger.query({ stream: "orders", limit: 100, offset: Math.floor(orders / 2) + i }));
     const queryDeepDesc = await many((i) => ledger.query({ stream: "orders", limit: 100, offset: Math.floor(orders / 2) + i, order: "desc" }));
     const getById = await many((i) => ledger.getById(`order-${String(Math.floor((i * 7919 * 127) % size)).padStart(8, "0")}`));
     const checkpoint = await timed(() => ledger.checkpoint());
+    const firstGet = await timed(() => ledger.get(checkpoint.value.hash));
     const proof = await many((i) => ledger.inclusionProof((i * 104_729) % size));
     const end = memory();
     console.log(
@@ -158,6 +161,7 @@ async function readChild() {
         runtime_rss: runtime.rss,
         open: { wall: open.wall, cpu: open.cpu, added: open.added, overPeak: open.overPeak, peak: open.peak },
         query_total: orders,
+        first_reads: { query: first.wall, get_by_id: firstGetById.wall, get: firstGet.wall },
         query_first: queryFirst,
         query_deep: queryDeep,
         query_deep_desc: queryDeepDesc,
@@ -272,6 +276,9 @@ async function main() {
       warm_open_added_mb: pick(warm, (r) => r.added),
       warm_open_peak_mb: pick(warm, (r) => r.peak),
       query_total: reads[0].query_total,
+      first_query_ms: pick(reads, (r) => r.first_reads.query),
+      first_get_by_id_ms: pick(reads, (r) => r.first_reads.get_by_id),
+      first_get_ms: pick(reads, (r) => r.first_reads.get),
       query_first_ms: pick(reads, (r) => r.query_first.median),
       query_deep_ms: pick(reads, (r) => r.query_deep.median),
       query_deep_desc_ms: pick(reads, (r) => r.query_deep_desc.median),
@@ -303,6 +310,9 @@ async function main() {
     ["the same after a 1,000-entry open, CPU ms", "warm_open_cpu_ms"],
     ["the same after a 1,000-entry open, added RSS MB", "warm_open_added_mb"],
     ["the same after a 1,000-entry open, peak RSS MB", "warm_open_peak_mb"],
+    ["the session's first query by stream (checks its index), ms", "first_query_ms"],
+    ["the session's first getById (checks its index), ms", "first_get_by_id_ms"],
+    ["the session's first get by hash (a hit needs no check), ms", "first_get_ms"],
     ["query by stream, first page (100), ms", "query_first_ms"],
     ["query by stream, page at half, ms", "query_deep_ms"],
     ["the same, order desc, ms", "query_deep_desc_ms"],

@@ -125,7 +125,7 @@ def _plan(db: Path, storage: nucleus.SqliteStorage, run: Any) -> list[str]:
         conn.set_trace_callback(None)
     plans = []
     for statement in sent:
-        if statement.startswith("SELECT") and "FROM entries WHERE" in statement:
+        if statement.startswith("SELECT") and "FROM entries " in statement and " WHERE " in statement:
             plans += [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement)]
     return plans
 

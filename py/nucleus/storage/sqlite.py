@@ -27,6 +27,7 @@ from .._tree import TreeNode, nodes_of_stored_hashes
 from ._lock import FileLock
 from ._protocol import LedgerMeta, StoredRow
 from ._schema import APPLICATION_ID, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION, TREE_SCHEMA
+from ._sqlite_index import BY_COLUMN, BY_HASH, MIN_SEQ, SqliteIndex, payload_index
 
 IN_EMSCRIPTEN = sys.platform == "emscripten"
 DURABILITY_MODES = ("full", "fast")
@@ -62,38 +63,6 @@ _FRAME_HEAD = 24  # a WAL frame: this header (page number, size, salts, checksum
 # A reading of a whole file that another process's checkpoint interrupted starts again, this often in all.
 _READ_ATTEMPTS = 3
 _T = TypeVar("_T")
-# Indexes on the payload fields modules filter on (docs/FORMAT.md §5): partial expression indexes, kept by SQLite in
-# each append's own transaction. Their condition, the field's name as a JSON key somewhere in the record's canonical
-# text, costs an append one byte search per index and keeps entries without the field out of the index; a query
-# repeats it word for word, which is what lets SQLite use the index.
-_PAYLOAD_INDEX = "entries_by_payload_"
-
-
-def _payload_terms(field: str, table: str = "") -> tuple[str, str]:
-    """``(key test, value expression)`` of a payload field (a ``FIELD_NAME``: nothing in it needs quoting)."""
-    record = f"{table}.record" if table else "record"
-    return f"instr({record}, '\"{field}\":') > 0", f"json_extract({record}, '$.payload.{field}')"
-
-
-def _payload_index(field: str) -> tuple[str, str]:
-    """The name and the CREATE statement of ``field``'s index, as ``sqlite_master`` keeps it. Names are
-    case-insensitive in SQLite and field names are not, so an upper-case letter is written ``^`` + lower case."""
-    name = _PAYLOAD_INDEX + "".join(f"^{c.lower()}" if c.isupper() else c for c in field)
-    key, value = _payload_terms(field)
-    return name, f'CREATE INDEX "{name}" ON entries({value}) WHERE {key}'
-
-
-def _index_gap_sql(field: str) -> str:
-    """The first entry (seq in ``? … ?-1``) with ``field`` that ``field``'s index does not hold with its value: a
-    walk of the entries that looks each one up in the index (an index seek per entry holding the field)."""
-    name, _ = _payload_index(field)
-    t_key, t_value = _payload_terms(field, "t")
-    u_key, u_value = _payload_terms(field, "u")
-    return (
-        f"SELECT t.seq FROM entries AS t NOT INDEXED WHERE t.seq >= ? AND t.seq < ? AND {t_key} AND {t_value} IS NOT "
-        f'NULL AND NOT EXISTS (SELECT 1 FROM entries AS u INDEXED BY "{name}" WHERE {u_key} AND {u_value} = {t_value} '
-        "AND u.seq = t.seq) LIMIT 1"
-    )
 
 
 def _storage_error(err: BaseException, action: str, path: str) -> StorageError:
@@ -209,9 +178,9 @@ class SqliteStorage:
         self.ledger_id: str | None = None
         self.caveats: list[str] = [_READ_ONLY_CAVEAT] if read_only else []
         """What this store cannot promise (read-only opens; the list is completed by ``open``), else empty."""
-        self._payload_indexes: dict[str, str] = {}  # name → CREATE statement, as the file holds them
-        self._index_checked: dict[str, int] = {}  # field → the entries below this seq were found in its index
-        self._index_refused: set[str] = set()  # fields whose index failed the check in a read-only open
+        self._indexes: dict[str, str | None] = {}  # the file's indexes on entries: name → CREATE statement
+        self._index_checked: dict[str, int] = {}  # index name → its entries below this seq were checked (_usable)
+        self._index_refused: set[str] = set()  # indexes that failed the check in a read-only open
 
     # -- opening -------------------------------------------------------------------------------------
 
@@ -374,10 +343,8 @@ class SqliteStorage:
                     version = TREE_SCHEMA
         self.format_version = FORMAT_OF_SCHEMA[version]
         self.tree_kept = version >= TREE_SCHEMA
-        found = conn.execute(
-            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name GLOB '{_PAYLOAD_INDEX}*'"
-        )
-        self._payload_indexes = dict(found.fetchall())
+        found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'")
+        self._indexes = dict(found.fetchall())
         return LedgerMeta(self.ledger_id, self.format_version)
 
     def _create(self, ledger_id: str) -> None:
@@ -421,7 +388,7 @@ class SqliteStorage:
         that entry; the tree is checked against the entries there too)."""
         with self._transaction() as conn:
             conn.execute(MIGRATIONS[TREE_SCHEMA - 1])
-            cursor = conn.execute("SELECT seq, hash FROM entries WHERE seq >= 0 ORDER BY seq")
+            cursor = conn.execute("SELECT seq, hash FROM entries NOT INDEXED WHERE seq >= 0 ORDER BY seq")
             for nodes in nodes_of_stored_hashes(iter(lambda: cursor.fetchmany(4096), [])):
                 conn.executemany(_INSERT_NODE, nodes)
             conn.execute(f"PRAGMA user_version = {TREE_SCHEMA}")
@@ -516,38 +483,46 @@ class SqliteStorage:
 
     def index_payload_fields(self, fields: Sequence[str]) -> None:
         """See ``IndexingStorage``. An index of the same name that is not exactly this one is replaced."""
-        todo = [(f, *_payload_index(f)) for f in fields]
-        todo = [(f, name, sql) for f, name, sql in todo if self._payload_indexes.get(name) != sql]
+        todo = [index for index in map(payload_index, fields) if self._indexes.get(index.name) != index.sql]
         if not todo:
             return
         with self._transaction() as conn:
-            for _field, name, sql in todo:
-                conn.execute(f'DROP INDEX IF EXISTS "{name}"')
-                conn.execute(sql)
-            size = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-        for field, name, sql in todo:
-            self._payload_indexes[name] = sql
-            self._index_checked[field] = size  # built from the entries just now
+            for index in todo:
+                conn.execute(f'DROP INDEX IF EXISTS "{index.name}"')
+                conn.execute(index.sql)
+            size = conn.execute(f"SELECT count(*) FROM entries NOT INDEXED WHERE seq >= {MIN_SEQ}").fetchone()[0]
+        for index in todo:
+            self._indexes[index.name] = index.sql
+            self._index_checked[index.name] = size  # built from the entries just now
 
-    def _index_ready(self, field: str, end: int) -> bool:
-        """Whether a query may use ``field``'s index for the entries below ``end``: the file has it, as created here,
-        and every entry below ``end`` that holds the field is in it with its value, which is checked once per open
-        (then for each new entry) before the index is used, since the file may have been edited. A failed check
-        rebuilds the index from the entries, or in a read-only open leaves it unused."""
-        name, sql = _payload_index(field)
-        if self._payload_indexes.get(name) != sql or field in self._index_refused:
+    def _usable(self, index: SqliteIndex, end: int) -> bool:
+        """Whether a read may go through ``index`` for the entries below ``end``: the file has it, as created here,
+        and it holds every entry below ``end`` it should, with its value, and nothing else (``SqliteIndex``). That
+        is checked before the index's first use in a session, then for each new entry, since the file may have
+        been edited; a failed check rebuilds the index from the entries, or in a read-only open leaves it unused
+        (reads then walk the entries)."""
+        if self._indexes.get(index.name, "") != index.sql or index.name in self._index_refused:
             return False
-        checked = self._index_checked.get(field, 0)
-        if checked >= end:
+        checked = self._index_checked.get(index.name)
+        if checked is not None and checked >= end:
             return True
-        if self._read(_index_gap_sql(field), (checked, end)) is not None:
+        # The first check also counts: an entry the index lists twice or under a value it does not hold.
+        sound = self._read(index.gap_sql(), (MIN_SEQ if checked is None else checked, end)) is None
+        if sound and checked is None:
+            should, does = index.count_sql()
+            sound = self._read(should) == self._read(does)
+        if not sound:
             if self.read_only:
-                self._index_refused.add(field)
+                self._index_refused.add(index.name)
                 return False
             with self._transaction() as conn:
-                conn.execute(f'REINDEX "{name}"')
-        self._index_checked[field] = end
+                conn.execute(f'REINDEX "{index.name}"')
+        self._index_checked[index.name] = end
         return True
+
+    def _through(self, index: SqliteIndex, end: int) -> str:
+        """What follows ``FROM entries`` in a read that looks entries up by ``index``'s value."""
+        return index.clause if self._usable(index, end) else "NOT INDEXED"
 
     def _after_commit(self) -> None:
         """Checkpoint when the WAL is large, outside any append's commit; under Emscripten also make the commit
@@ -604,60 +579,76 @@ class SqliteStorage:
         return row
 
     def tip(self) -> Entry | None:
-        return self._entry(self._read(f"SELECT {_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1"))
+        return self._entry(self._read(f"SELECT {_COLUMNS} FROM entries NOT INDEXED ORDER BY seq DESC LIMIT 1"))
 
     def count(self) -> int:
-        row = self._read("SELECT count(*) FROM entries")
+        # Counted on the table: SQLite would count the entries of its smallest index, which is not checked here.
+        row = self._read(f"SELECT count(*) FROM entries NOT INDEXED WHERE seq >= {MIN_SEQ}")
         assert row is not None
         return int(row[0])
 
     def get(self, entry_hash: str, end: int) -> Entry | None:
-        sql = f"SELECT {_COLUMNS} FROM entries WHERE hash = ? AND {_IN_CHAIN}"
-        return self._entry(self._read(sql, (entry_hash, end)))
+        # "+hash" tests the value on the entry itself too: SQLite would take the index's word for it. An entry
+        # found that way is the one asked for whatever the index holds, so only a miss needs the index checked
+        # (it could hide the entry): the check costs a walk of every entry, a lookup one seek.
+        sql = f"SELECT {_COLUMNS} FROM entries {{}} WHERE hash = ? AND +hash = ? AND {_IN_CHAIN}"
+        params = (entry_hash, entry_hash, end)
+        if self._indexes.get(BY_HASH.name, "") == BY_HASH.sql and BY_HASH.name not in self._index_refused:
+            found = self._read(sql.format(BY_HASH.clause), params)
+            if found is not None:
+                return self._entry(found)
+        return self._entry(self._read(sql.format(self._through(BY_HASH, end)), params))
 
     def latest_by_id(self, record_id: str, end: int) -> Entry | None:
         sql = (
-            f"SELECT {_COLUMNS} FROM entries WHERE record_id = ? AND {_IN_CHAIN} AND {_NOT_RESERVED}"
-            " ORDER BY seq DESC LIMIT 1"
+            f"SELECT {_COLUMNS} FROM entries {self._through(BY_COLUMN['record_id'], end)} WHERE record_id = ? AND"
+            f" +record_id = ? AND {_IN_CHAIN} AND {_NOT_RESERVED} ORDER BY seq DESC LIMIT 1"
         )
-        return self._entry(self._read(sql, (record_id, end)))
+        return self._entry(self._read(sql, (record_id, record_id, end)))
 
     def query(self, spec: QuerySpec) -> tuple[list[Entry], int]:
-        where: list[str] = []
-        params: list[Any] = []
-        if spec.end is not None:
-            where.append(_IN_CHAIN)
-            params.append(spec.end)
+        end = self.count() if spec.end is None else spec.end
+        where: list[str] = [_IN_CHAIN]
+        params: list[Any] = [end]
         if not spec.includes_reserved:
             where.append(_NOT_RESERVED)
-        for column, op, value in spec.column_filters():
-            where.append(f"{column} {op} ?")
-            params.append(value)
-        end = self.count() if spec.end is None else spec.end
+        filters = spec.column_filters()
+        for column, op, value in filters:
+            # "+" tests the value on the entry itself as well: SQLite takes an index's word for what it keeps.
+            where.append(f"{column} {op} ? AND +{column} {op} ?")
+            params += [value, value]
+        via = self._query_index(spec, end)
         for field, value in spec.conditions:
             path = f"$.payload.{field}"
             json_type = {str: "text", int: "integer"}.get(type(value)) or ("true" if value else "false")
             where.append("json_type(record, ?) = ?")
             params += [path, json_type]
-            if self._index_ready(field, end):
-                # The index finds the candidates; "+" makes SQLite test the value again on the entry itself (it
-                # would take the index's word for it), so an index that lists an entry wrongly adds nothing.
-                key, extracted = _payload_terms(field)
-                where.append(f"{key} AND {extracted} = ? AND +{extracted} = ?")
+            if via is not None and via.name == payload_index(field).name:
+                # The index's own terms word for word (what lets SQLite use it), its value tested on the entry too.
+                holds, extracted = via.terms("")
+                where.append(f"{holds} AND {extracted} = ? AND +{extracted} = ?")
                 params += [value, value]
             elif type(value) is not bool:
                 where.append("json_extract(record, ?) = ?")
                 params += [path, value]
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause = f"{'NOT INDEXED' if via is None else via.clause} WHERE {' AND '.join(where)}"
         conn = self._require()
-        total = conn.execute(f"SELECT count(*) FROM entries{clause}", params).fetchone()[0]
+        total = conn.execute(f"SELECT count(*) FROM entries {clause}", params).fetchone()[0]
         order = "DESC" if spec.descending else "ASC"
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM entries{clause} ORDER BY seq {order} LIMIT ? OFFSET ?",
+            f"SELECT {_COLUMNS} FROM entries {clause} ORDER BY seq {order} LIMIT ? OFFSET ?",
             [*params, spec.limit, spec.offset],
         ).fetchall()
         self._check_unchanged()
         return [Entry(*row) for row in rows], total
+
+    def _query_index(self, spec: QuerySpec, end: int) -> SqliteIndex | None:
+        """The one index a query goes through: the first usable of its id's, its payload fields' (in the order
+        given), its stream's and its timestamps'; None walks the entries in seq order."""
+        candidates = [BY_COLUMN["record_id"]] if spec.record_id is not None else []
+        candidates += [payload_index(field) for field, _ in spec.conditions]
+        candidates += [BY_COLUMN[column] for column, op, _ in spec.column_filters() if column != "record_id"]
+        return next((index for index in candidates if self._usable(index, end)), None)
 
     def rows(self, start_seq: int = 0) -> Iterator[StoredRow]:
         # Row by row in C: a generator resumed per row costs a tenth of a verifying walk under Pyodide.
@@ -665,7 +656,7 @@ class SqliteStorage:
 
     def _row_batches(self, start_seq: int) -> Iterator[list[StoredRow]]:
         # From 0 there is no lower bound: a row at a negative seq must reach the verifier, which refuses it.
-        sql = "SELECT seq, hash, prev_hash, record_id, stream, timestamp, CAST(record AS BLOB) FROM entries"
+        sql = "SELECT seq, hash, prev_hash, record_id, stream, timestamp, CAST(record AS BLOB) FROM entries NOT INDEXED"
         if start_seq > 0:
             cursor = self._require().execute(f"{sql} WHERE seq >= ? ORDER BY seq", (start_seq,))
         else:
@@ -675,7 +666,8 @@ class SqliteStorage:
             yield batch
 
     def entry_hashes(self, start: int, end: int) -> list[str]:
-        rows = self._require().execute("SELECT hash FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq", (start, end))
+        sql = "SELECT hash FROM entries NOT INDEXED WHERE seq >= ? AND seq < ? ORDER BY seq"
+        rows = self._require().execute(sql, (start, end))
         hashes = [r[0] for r in rows.fetchall()]
         self._check_unchanged()
         return hashes
@@ -699,7 +691,8 @@ class SqliteStorage:
         return None if row is None else (row[0], row[1])
 
     def entries(self, start_seq: int = 0) -> Iterator[Entry]:
-        cursor = self._require().execute(f"SELECT {_COLUMNS} FROM entries WHERE seq >= ? ORDER BY seq", (start_seq,))
+        sql = f"SELECT {_COLUMNS} FROM entries NOT INDEXED WHERE seq >= ? ORDER BY seq"
+        cursor = self._require().execute(sql, (start_seq,))
         while batch := cursor.fetchmany(1024):
             self._check_unchanged()
             for row in batch:

@@ -1,0 +1,214 @@
+"""A SQLite ledger's own indexes, forged: no entry hash covers an index, so an attacker with the file can give an
+index content of their choosing while every entry, and so the chain, stays intact. Reads that went through such
+an index hid entries from a query by stream, served an old version for ``get_by_id`` and another record's entry
+for an id it never had. Each read now goes through one named index, checked against the entries before its first
+use in a session (rebuilt in a writable open, left unused in a read-only one); these tests forge each index of the
+schema the ways SQLite allows and compare every answer with the honest file's."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nucleus
+from support import T0, raises_code
+
+OWNER = "oid:onoal:human:owner"
+ALICE = "oid:onoal:human:alice"
+LEDGER = "oid:onoal:ledger:test"
+
+
+def _records() -> list[dict[str, Any]]:
+    # Five ids with six versions each, three streams, one timestamp per entry.
+    return [{"id": f"r{i % 5}", "stream": f"s{i % 3}", "timestamp": T0 + i, "payload": {"i": i}} for i in range(30)]
+
+
+def _build(db: Path) -> list[str]:
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+        return lg.append_batch(_records())
+
+
+def _answers(lg: nucleus.Ledger, hashes: list[str]) -> dict[str, Any]:
+    """Every read an index serves: by stream, id, timestamps, hash, and the latest version of each id."""
+
+    def ids(**filters: Any) -> tuple[list[Any], int]:
+        result = lg.query(limit=1000, **filters)
+        return [r["payload"]["i"] for r in result.records], result.total
+
+    return {
+        "streams": [ids(stream=f"s{k}") for k in range(4)],
+        "ids": [ids(id=f"r{k}") for k in range(6)],
+        "stream_and_id": ids(stream="s1", id="r1"),
+        "times": [ids(timestampFrom=T0 + 7), ids(timestampTo=T0 + 21), ids(timestampFrom=T0 + 3, timestampTo=T0 + 4)],
+        "desc": ids(stream="s2", order="desc", offset=2),
+        "latest": [lg.get_by_id(f"r{k}") for k in range(6)] + [lg.get_by_id("zz")],
+        "by_hash": [lg.get(h) for h in hashes] + [lg.get("0" * 64)],
+    }
+
+
+def _forge(db: Path, name: str, definition: str) -> None:
+    """Give index ``name`` the content of an index built from ``definition`` (``{name}`` stands for the new
+    index's name): build that index, point ``name``'s root page at its b-tree, and drop its row from the schema.
+    ``sqlite_master`` then reads exactly as before except for one root page number."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(definition.format(name="forged"))
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'forged'").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = ?", (root, name))
+    conn.execute("DELETE FROM sqlite_master WHERE name = 'forged'")
+    conn.close()
+
+
+def _integrity(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    finally:
+        conn.close()
+
+
+FORGERIES = [
+    # hides every third entry from queries by stream
+    pytest.param(
+        "entries_by_stream", "CREATE INDEX {name} ON entries(stream, seq) WHERE seq % 3 <> 1", id="stream-hides"
+    ),
+    # lists entry 4 under stream s2 instead of s1
+    pytest.param(
+        "entries_by_stream",
+        "CREATE INDEX {name} ON entries(CASE WHEN seq = 4 THEN 's2' ELSE stream END, seq)",
+        id="stream-relabels",
+    ),
+    # hides the latest version of each id: get_by_id serves the one before
+    pytest.param(
+        "entries_by_record_id", "CREATE INDEX {name} ON entries(record_id, seq) WHERE seq < 25", id="id-hides-latest"
+    ),
+    # files entry 29 (id r4) under an id nobody used, and entry 28 under r4's latest seq
+    pytest.param(
+        "entries_by_record_id",
+        "CREATE INDEX {name} ON entries(CASE WHEN seq = 29 THEN 'zz' ELSE record_id END, seq)",
+        id="id-relabels",
+    ),
+    # lists entry 6 under entry 5's seq: two listings of r0/r1 at seq 5, none at 6
+    pytest.param(
+        "entries_by_record_id",
+        "CREATE INDEX {name} ON entries(record_id, CASE WHEN seq = 6 THEN 5 ELSE seq END)",
+        id="id-shifts-seq",
+    ),
+    pytest.param(
+        "entries_by_timestamp", "CREATE INDEX {name} ON entries(timestamp, seq) WHERE seq % 4 <> 0", id="time-hides"
+    ),
+    pytest.param(
+        "entries_by_timestamp",
+        "CREATE INDEX {name} ON entries(timestamp - 10, seq)",
+        id="time-shifts",
+    ),
+    # SQLite's own index of the UNIQUE hash column: get(hash) misses every other entry
+    pytest.param(
+        "sqlite_autoindex_entries_1",
+        "CREATE UNIQUE INDEX {name} ON entries(hash) WHERE seq % 2 = 0",
+        id="hash-hides",
+    ),
+    pytest.param(
+        "sqlite_autoindex_entries_1",
+        "CREATE INDEX {name} ON entries(CASE WHEN seq = 3 THEN '" + "f" * 64 + "' ELSE hash END)",
+        id="hash-relabels",
+    ),
+]
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+@pytest.mark.parametrize(("index", "definition"), FORGERIES)
+def test_a_forged_schema_index_changes_no_answer(tmp_path: Path, index: str, definition: str, read_only: bool):
+    db = tmp_path / "l.db"
+    hashes = _build(db)
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        honest = _answers(lg, hashes)
+    _forge(db, index, definition)
+    assert any(index in problem for problem in _integrity(db)), "the forgery must be one SQLite itself can see"
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=read_only)) as lg:
+        lg.verify()  # the entries are intact: the chain verifies
+        assert _answers(lg, hashes) == honest
+    if read_only:  # nothing written: the forgery is still there for the next writable open to repair
+        assert any(index in problem for problem in _integrity(db))
+    else:
+        with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+            lg.append({"id": "r0", "stream": "s0", "timestamp": T0 + 30, "payload": {"i": 30}})
+            assert lg.get_by_id("r0")["payload"] == {"i": 30}
+        assert not any(index in problem for problem in _integrity(db)), "the writable open rebuilt the index"
+
+
+def test_the_forgery_fooled_sqlite_reads(tmp_path: Path):
+    """The premise: the same forgery read the way SQLite's planner would answers wrongly."""
+    db = tmp_path / "l.db"
+    _build(db)
+    _forge(db, "entries_by_stream", "CREATE INDEX {name} ON entries(stream, seq) WHERE seq % 3 <> 1")
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM entries WHERE stream = 's1'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM entries NOT INDEXED WHERE stream = 's1'").fetchone() == (10,)
+    conn.close()
+
+
+def test_an_index_an_attacker_added_is_never_used(tmp_path: Path):
+    """An extra index that SQLite's planner would prefer for a query by stream, with forged content."""
+    db = tmp_path / "l.db"
+    hashes = _build(db)
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        honest = _answers(lg, hashes)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("CREATE INDEX aaa_by_stream ON entries(stream, seq, record_id, timestamp, hash)")
+    conn.close()
+    _forge(db, "aaa_by_stream", "CREATE INDEX {name} ON entries(stream, seq, record_id, timestamp, hash) WHERE seq > 9")
+    for read_only in (True, False):
+        with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=read_only)) as lg:
+            assert _answers(lg, hashes) == honest
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_redefined_schema_index_is_left_unused(tmp_path: Path, read_only: bool):
+    """An index of the schema's name with another definition: SQLite keeps it honestly, but it is not the index
+    the reads expect, so they walk the entries instead."""
+    db = tmp_path / "l.db"
+    hashes = _build(db)
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        honest = _answers(lg, hashes)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("DROP INDEX entries_by_stream")
+    conn.execute("CREATE INDEX entries_by_stream ON entries(stream) WHERE seq % 2 = 0")
+    conn.execute("DROP INDEX entries_by_record_id")
+    conn.close()
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=read_only)) as lg:
+        assert _answers(lg, hashes) == honest
+
+
+def test_an_access_control_entry_hidden_by_the_stream_index_is_still_replayed(tmp_path: Path):
+    """Opening from a checkpoint replays access control from the ``nucleus.acl`` entries, found by stream: a stream
+    index that hides Alice's revocation would hand her write access back."""
+    db = tmp_path / "acl.db"
+    ctx = {"requesterOid": OWNER}
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory", owner=OWNER) as lg:
+        lg.acl.grant({"subjectOid": ALICE, "resourceOid": LEDGER, "action": "write", "grantedBy": OWNER}, ctx)
+        lg.append({"id": "a", "stream": "s", "timestamp": T0, "payload": {}}, {"requesterOid": ALICE})
+        assert lg.acl.revoke(ALICE, LEDGER, "write", ctx)
+        revoked_at = lg.query(stream="nucleus.acl", limit=10).total  # the revocation is the last acl entry
+        lg.append_batch([{"id": f"x{i}", "stream": "s", "timestamp": T0 + 1, "payload": {}} for i in range(5)], ctx)
+        cp = lg.checkpoint().to_json()
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT seq FROM entries WHERE stream = 'nucleus.acl' ORDER BY seq").fetchall()
+    conn.close()
+    assert len(rows) == revoked_at
+    last_acl = rows[-1][0]
+    _forge(db, "entries_by_stream", f"CREATE INDEX {{name}} ON entries(stream, seq) WHERE seq <> {last_acl}")
+    for read_only in (True, False):  # read-only first: it leaves the forgery in place
+        storage = nucleus.SqliteStorage(db, read_only=read_only)
+        with nucleus.Ledger.open("test", storage, acl="inMemory", checkpoint=cp, verify="from_checkpoint") as lg:
+            assert not lg.acl.check(ALICE, LEDGER, "write")
+            if not read_only:
+                raises_code(
+                    "ACCESS_DENIED",
+                    lambda lg=lg: lg.append(
+                        {"id": "b", "stream": "s", "timestamp": T0 + 2, "payload": {}}, {"requesterOid": ALICE}
+                    ),
+                )
