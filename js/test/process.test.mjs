@@ -66,6 +66,48 @@ c.commit(); print(c.total_changes)`, copy], { encoding: "utf8" });
   await good.close();
 });
 
+test("forged indexes (no hash covers them) change no answer: a read-only open walks the entries, a writable one rebuilds them", async () => {
+  const path = join(tempDir(), "forged.db");
+  const ledger = await createLedger({ id: "t", storage: sqliteStorage(path) });
+  await ledger.appendBatch(Array.from({ length: 30 }, (_, i) => ({ id: `r${i % 5}`, stream: `s${i % 3}`, timestamp: 1000 + i, payload: { n: i } })));
+  await ledger.close();
+  const answers = async (readOnly) => {
+    const l = await createLedger({ id: "t", storage: sqliteStorage(path, { readOnly }) });
+    try {
+      await l.verify();
+      const s1 = await l.query({ stream: "s1", limit: 100 });
+      return { s1: s1.records.map((r) => r.payload.n), total: s1.total, r4: (await l.getById("r4"))?.payload.n, zz: await l.getById("zz") };
+    } finally {
+      await l.close();
+    }
+  };
+  const honest = await answers(true);
+  assert.deepEqual(honest, { s1: [1, 4, 7, 10, 13, 16, 19, 22, 25, 28], total: 10, r4: 29, zz: null });
+  // The attacker's edit (CPython's sqlite3): each index gets the b-tree of one built from another definition.
+  const forge = (check) => spawnSync("python3", ["-c", `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+if sys.argv[2] == "forge":
+    for name, definition in [("entries_by_stream", "(stream, seq) WHERE seq % 3 <> 1"),
+                             ("entries_by_record_id", "(CASE WHEN seq = 29 THEN 'zz' ELSE record_id END, seq)")]:
+        c.execute("CREATE INDEX forged ON entries" + definition)
+        root = c.execute("SELECT rootpage FROM sqlite_master WHERE name = 'forged'").fetchone()[0]
+        c.execute("PRAGMA writable_schema = ON")
+        c.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = ?", (root, name))
+        c.execute("DELETE FROM sqlite_master WHERE name = 'forged'")
+        c.execute("PRAGMA writable_schema = OFF")
+        c.close()
+        c = sqlite3.connect(sys.argv[1], isolation_level=None)
+print(c.execute("SELECT count(*) FROM entries WHERE stream = 's1'").fetchone()[0],
+      c.execute("SELECT count(*) FROM entries WHERE record_id = 'zz'").fetchone()[0])`, path, check ? "check" : "forge"], { encoding: "utf8" });
+  const forged = forge(false);
+  assert.equal(forged.stdout.trim(), "0 1", forged.stderr); // SQLite itself now answers wrongly
+  assert.deepEqual(await answers(true), honest);
+  assert.equal(forge(true).stdout.trim(), "0 1"); // a read-only open wrote nothing
+  assert.deepEqual(await answers(false), honest);
+  assert.equal(forge(true).stdout.trim(), "10 0"); // the writable open rebuilt both
+});
+
 test("SIGKILL in the middle of appends: every resolved append survives and verifies", async () => {
   const path = join(tempDir(), "kill.db");
   const child = runScript(`
