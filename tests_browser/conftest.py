@@ -9,10 +9,13 @@ may appear; a test that breaks either rule fails.
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
@@ -28,6 +31,18 @@ PLAYGROUND = ROOT / "web" / "playground"
 ARTIFACTS = ROOT / "test-artifacts"
 LOAD_TIMEOUT_MS = 60_000
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
+PACKAGE = ROOT / "js" / "dist" / "index.js"
+# Reads {fn, arg, sqlite} on stdin, writes the JSON result of the helper module's `fn(N, arg, storage)` with the
+# built package as N, and a SQLite ledger file as storage when `sqlite` names one.
+NODE_RUNNER = """
+const [pkg, helpers] = process.argv.slice(1);
+const N = await import(pkg);
+const H = await import(helpers);
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const { fn, arg, sqlite } = JSON.parse(input);
+process.stdout.write(JSON.stringify(await H[fn](N, arg, sqlite ? N.sqliteStorage(sqlite) : undefined)));
+"""
 
 
 @pytest.fixture(scope="session")
@@ -132,3 +147,35 @@ def _guard_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "harness" in request.fixturenames:
         request.getfixturevalue("harness").guard.check()
+
+
+# -- the JS test helpers (js/test/helpers/*.mjs) in Chromium and in Node, for the cross-runtime tests ------------
+
+
+def js_helper_on_page(page: GuardedPage, helpers: Path, fn: str, arg: Any) -> Any:
+    """The helper module's ``fn(window.nucleus, arg)`` on the page (on the page or in its worker, as the page's
+    ledgers run). Argument and result cross as JSON text: Playwright would not carry a lone surrogate intact."""
+    text = page.run(
+        """async ([name, source, fn, text]) => {
+          window.testHelpers ??= {};
+          const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+          window.testHelpers[name] ??= await import(url);
+          return JSON.stringify(await window.testHelpers[name][fn](window.nucleus, JSON.parse(text)));
+        }""",
+        [helpers.name, helpers.read_text(encoding="utf-8"), fn, json.dumps(arg)],
+    )
+    assert isinstance(text, str)
+    return json.loads(text)
+
+
+def js_helper_in_node(helpers: Path, fn: str, arg: Any, *, sqlite: str | None = None, timeout: float = 60) -> Any:
+    """The helper module's ``fn(N, arg)`` in a Node process, N the built package (with a SQLite ledger at
+    ``sqlite`` as a third argument when given)."""
+    run = subprocess.run(
+        ["node", "--input-type=module", "-e", NODE_RUNNER, PACKAGE.as_uri(), helpers.as_uri()],
+        input=json.dumps({"fn": fn, "arg": arg, "sqlite": sqlite}).encode("ascii"),
+        capture_output=True,
+        timeout=timeout,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    return json.loads(run.stdout)

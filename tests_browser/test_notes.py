@@ -6,52 +6,24 @@ verify in the other two, including a checkpoint cosigned in all three and checke
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 import nucleus
-from conftest import ROOT, GuardedPage
+from conftest import ROOT, GuardedPage, js_helper_in_node, js_helper_on_page
 
 HELPERS = ROOT / "js" / "test" / "helpers" / "notes.mjs"
-PACKAGE = ROOT / "js" / "dist" / "index.js"
 VECTORS = ROOT / "vectors" / "notes"
-# Reads {fn, arg} on stdin, writes the JSON result of notes.mjs's `fn(N, arg)` with the built package as N.
-NODE_RUNNER = """
-const [pkg, helpers] = process.argv.slice(1);
-const N = await import(pkg);
-const H = await import(helpers);
-let input = "";
-for await (const chunk of process.stdin) input += chunk;
-const { fn, arg } = JSON.parse(input);
-process.stdout.write(JSON.stringify(await H[fn](N, arg)));
-"""
 CHECKPOINT = "nucleus/demo\n3\n" + "A" * 43 + "=\nchain " + "ab" * 32 + "\n"
 
 
 def chromium(page: GuardedPage, fn: str, arg: Any) -> Any:
-    """notes.mjs's ``fn(window.nucleus, arg)`` on the page. Argument and result cross as JSON text: Playwright
-    would not carry a lone surrogate intact."""
-    text = page.run(
-        """async ([source, fn, text]) => {
-          window.noteHelpers ??= await import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
-          return JSON.stringify(await window.noteHelpers[fn](window.nucleus, JSON.parse(text)));
-        }""",
-        [HELPERS.read_text(encoding="utf-8"), fn, json.dumps(arg)],
-    )
-    assert isinstance(text, str)
-    return json.loads(text)
+    """notes.mjs's ``fn(window.nucleus, arg)`` on the page."""
+    return js_helper_on_page(page, HELPERS, fn, arg)
 
 
 def node(fn: str, arg: Any) -> Any:
     """notes.mjs's ``fn(N, arg)`` in a Node process, N the built package."""
-    run = subprocess.run(
-        ["node", "--input-type=module", "-e", NODE_RUNNER, PACKAGE.as_uri(), HELPERS.as_uri()],
-        input=json.dumps({"fn": fn, "arg": arg}).encode("ascii"),
-        capture_output=True,
-        timeout=60,
-    )
-    assert run.returncode == 0, run.stderr.decode()
-    return json.loads(run.stdout)
+    return js_helper_in_node(HELPERS, fn, arg)
 
 
 def cpython(fn: str, arg: Any) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import differential_peer
-from conftest import ROOT, GuardedPage
+from conftest import ROOT, GuardedPage, js_helper_in_node, js_helper_on_page
 
 ENGINE_FILES = ("pyodide.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "snapshot.bin", ".whl", "manifest.json")
 
@@ -130,45 +129,18 @@ def test_proofs_and_notes_verify_in_chromium_without_the_engine(package_page: Gu
 # -- the same verdicts everywhere: vectors/merkle, and proofs made in each runtime --------------------------------
 
 HELPERS = ROOT / "js" / "test" / "helpers" / "proofs.mjs"
-PACKAGE = ROOT / "js" / "dist" / "index.js"
 VECTORS = ROOT / "vectors" / "merkle"
 COUNT = 300
-# Reads {fn, arg, sqlite} on stdin, writes the JSON result of proofs.mjs's `fn(N, arg, storage)` with the built
-# package as N, and a SQLite ledger file as storage when `sqlite` names one.
-NODE_RUNNER = """
-const [pkg, helpers] = process.argv.slice(1);
-const N = await import(pkg);
-const H = await import(helpers);
-let input = "";
-for await (const chunk of process.stdin) input += chunk;
-const { fn, arg, sqlite } = JSON.parse(input);
-process.stdout.write(JSON.stringify(await H[fn](N, arg, sqlite ? N.sqliteStorage(sqlite) : undefined)));
-"""
 
 
 def chromium(page: GuardedPage, fn: str, arg: Any) -> Any:
     """proofs.mjs's ``fn(window.nucleus, arg)`` on the page (an in-memory ledger, on the page or in its worker)."""
-    text = page.run(
-        """async ([source, fn, text]) => {
-          window.proofHelpers ??= await import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
-          return JSON.stringify(await window.proofHelpers[fn](window.nucleus, JSON.parse(text)));
-        }""",
-        [HELPERS.read_text(encoding="utf-8"), fn, json.dumps(arg)],
-    )
-    assert isinstance(text, str)
-    return json.loads(text)
+    return js_helper_on_page(page, HELPERS, fn, arg)
 
 
 def node(fn: str, arg: Any, sqlite: str | None = None) -> Any:
     """proofs.mjs's ``fn(N, arg)`` in a Node process, N the built package (a SQLite ledger at ``sqlite``)."""
-    run = subprocess.run(
-        ["node", "--input-type=module", "-e", NODE_RUNNER, PACKAGE.as_uri(), HELPERS.as_uri()],
-        input=json.dumps({"fn": fn, "arg": arg, "sqlite": sqlite}).encode("ascii"),
-        capture_output=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr.decode()
-    return json.loads(run.stdout)
+    return js_helper_in_node(HELPERS, fn, arg, sqlite=sqlite, timeout=120)
 
 
 def test_every_proof_vector_in_chromium(package_page: GuardedPage) -> None:

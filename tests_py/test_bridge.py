@@ -270,7 +270,10 @@ def test_verify_file_whole_and_in_chunks(ledger_file):
     before = _listing(db.parent)
     whole = ok("verifyFile", path=str(db))
     caveats = whole.pop("caveats")
-    assert whole == {"size": 11, "hash": hashes[-1], "timestamp": T0 + 9, "done": True}
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        checkpoint = lg.checkpoint().to_json()  # the whole checkpoint, Merkle root included: the ledger's own
+    assert checkpoint["size"] == 11 and checkpoint["root"]
+    assert whole == {"size": 11, "hash": hashes[-1], "timestamp": T0 + 9, "done": True, "checkpoint": checkpoint}
     assert len(caveats) == 2 and "no lock file is taken" in caveats[0] and '"changed"' in caveats[1]
     position, calls = None, 0
     while True:
@@ -279,6 +282,7 @@ def test_verify_file_whole_and_in_chunks(ledger_file):
         position = {k: step[k] for k in ("size", "hash", "timestamp")}
         if step["done"]:
             break
+        assert "checkpoint" not in step  # only once the whole chain is verified
     assert step == {**whole, "caveats": caveats} and calls == 4
     assert ok("verifyFile", path=str(db), checkpoint={"size": 6, "hash": hashes[4]})["done"] is True
     assert _listing(db.parent) == before
@@ -366,6 +370,20 @@ def test_open_read_only_serves_and_refuses_writes(ledger_file):
     assert error("open", id="test", storage=missing)["details"]["reason"] == "missing"
     assert error("open", id="test", storage={**missing, "readOnly": "yes"})["code"] == "INVALID_CONFIG"
     assert _listing(db.parent) == before
+
+
+def test_verify_file_gives_the_checkpoint_of_a_file_that_keeps_no_tree(tmp_path: Path):
+    # Format 1 keeps no Merkle tree: the root is folded from the verified entries' hashes, as a read-only open does.
+    db = tmp_path / "v1.db"
+    db.write_bytes(FIXTURE.read_bytes())
+    with nucleus.Ledger.open("compat-v1", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        checkpoint = lg.checkpoint().to_json()
+    assert checkpoint["origin"] == "nucleus/compat-v1" and checkpoint["size"] == 25
+    assert ok("verifyFile", path=str(db))["checkpoint"] == checkpoint
+    last = ok("verifyFile", path=str(db), limit=20)
+    assert not last["done"] and "checkpoint" not in last
+    last = ok("verifyFile", path=str(db), limit=20, **{"from": {k: last[k] for k in ("size", "hash", "timestamp")}})
+    assert last["done"] and last["checkpoint"] == checkpoint
 
 
 def test_upgrade_file_op(tmp_path: Path):

@@ -87,6 +87,9 @@ def test_append_verify_info_query_export(url: str, pg_schema: str, tmp_path: Pat
     r = run_cli(["verify", *at(url, pg_schema), "--json"], tmp_path)
     verified = r.json()
     assert verified["ok"] is True and verified["entries"] == 4 and verified["caveats"] == []
+    r = run_cli(["checkpoint", *at(url, pg_schema), "--json"], tmp_path)
+    assert r.code == 0, r.stderr
+    assert verified["checkpoint"] == r.json()["checkpoint"] and verified["checkpoint"]["root"]  # Merkle root included
 
     r = run_cli(["info", *at(url, pg_schema), "--json"], tmp_path)
     assert r.code == 0, r.stderr

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,28 @@ ledger.append({"id": "x", "stream": "s", "timestamp": 1800000000001, "payload": 
 print("appended", flush=True)
 sys.stdin.readline()
 """
+
+
+@contextmanager
+def _held(db: Path) -> Iterator[Callable[[], None]]:
+    """Another process (HOLDER) holding the ledger at ``db``, once it has appended "w"; the function yielded makes
+    it append "x" and waits until it has."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+    def append_again() -> None:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "appended"
+
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield append_again
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
 
 
 def _listing(directory: Path) -> dict[str, bytes]:
@@ -65,25 +89,15 @@ def test_a_missing_file_is_refused_and_not_created(tmp_path: Path):
 def test_while_another_process_holds_the_ledger(tmp_path: Path):
     db = tmp_path / "l.db"
     build_sqlite_ledger(db, 3)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with _held(db) as append_again:
         raises_code("LEDGER_LOCKED", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)))
         lock_before = lock_path(db).read_bytes()
         with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
             assert len(lg) == 4 and lg.get_by_id("w") is not None
-            holder.stdin.write("\n")
-            holder.stdin.flush()
-            assert holder.stdout.readline().strip() == "appended"
+            append_again()
             # The other process appended after this open verified: reads serve only what was verified.
             assert lg.get_by_id("x") is None and lg.query().total == 4 and len(lg) == 4
         assert lock_path(db).read_bytes() == lock_before  # the holder's lock was never touched
-    finally:
-        holder.stdin.write("\n")
-        holder.stdin.close()
-        holder.wait(timeout=30)
 
 
 @pytest.mark.host_only  # mounts a tmpfs (a `mount` subprocess, as root)
@@ -191,24 +205,13 @@ def test_every_write_is_refused_first(tmp_path: Path):
 def test_verify_accepts_what_another_process_appended_but_not_a_rewrite(tmp_path: Path):
     db = tmp_path / "l.db"
     build_sqlite_ledger(db, 3)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
-            holder.stdin.write("\n")
-            holder.stdin.flush()
-            assert holder.stdout.readline().strip() == "appended"
-            lg.verify()  # the file holds one entry more than this ledger verified at open: it extends it
-            assert len(lg) == 4
-            sql(db, "UPDATE entries SET hash = 'f' || substr(hash, 2) WHERE seq = 3")
-            err = raises_code("CHAIN_INVALID", lg.verify)
-            assert err.seq == 3
-    finally:
-        holder.stdin.write("\n")
-        holder.stdin.close()
-        holder.wait(timeout=30)
+    with _held(db) as append_again, nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        append_again()
+        lg.verify()  # the file holds one entry more than this ledger verified at open: it extends it
+        assert len(lg) == 4
+        sql(db, "UPDATE entries SET hash = 'f' || substr(hash, 2) WHERE seq = 3")
+        err = raises_code("CHAIN_INVALID", lg.verify)
+        assert err.seq == 3
 
 
 @pytest.mark.host_only  # CPython's SQLite; under Emscripten such a log is read into a private index

@@ -85,7 +85,7 @@ def _verify_file_in_chunks(path: Path, limit: int) -> None:
     """``nucleus verify``'s walk: the file read-only, ``limit`` entries at a time."""
     tip, done = EMPTY_TIP, False
     while not done:
-        tip, done, _ = verify_file(str(path), tip, limit)
+        tip, done, _, _ = verify_file(str(path), tip, limit)
 
 
 def test_verify_file_in_chunks_passes_a_good_tree(db: tuple[Path, list[str]]):

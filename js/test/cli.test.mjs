@@ -49,6 +49,7 @@ mkdirSync(goodDir);
 const good = join(goodDir, "good.db");
 const ledger = await createLedger({ id: "cli-ledger", storage: sqliteStorage(good) });
 const hashes = await ledger.appendBatch(Array.from({ length: 25 }, (_, i) => rec(i)));
+const goodCheckpoint = await ledger.checkpoint();
 await ledger.close();
 const brokenDir = join(dir, "broken");
 mkdirSync(brokenDir);
@@ -138,7 +139,9 @@ test("verify: 0 for an intact file (read-only: no byte changes), 1 naming the fi
   assert.equal(okJson.json.ok, true);
   assert.equal(okJson.json.entries, 25);
   assert.equal(okJson.json.latestHash, hashes[24]);
-  assert.deepEqual(okJson.json.checkpoint, { size: 25, hash: hashes[24] });
+  // The full checkpoint, Merkle root included: the one the package's checkpoint() gives.
+  assert.deepEqual(okJson.json.checkpoint, goodCheckpoint);
+  assert.deepEqual([okJson.json.checkpoint.origin, okJson.json.checkpoint.size], ["nucleus/cli-ledger", 25]);
   assert.match(okJson.json.caveats[0], /no lock file is taken/);
   assert.match(ok.stderr, CAVEAT_NOTE);
   assert.match(okJson.stderr, CAVEAT_NOTE);
@@ -378,8 +381,7 @@ test("upgrade: a format-1 file (Nucleus 0.1) becomes a new format-2 file that ve
     nucleus(["upgrade", old, join(work, "again.db"), "--ledger", "compat-v1"]),
   ]);
   assert.equal(verify.code, 0, verify.stderr);
-  // verify's walk reports the chain's {size, hash}; the upgrade's checkpoint adds origin and root.
-  assert.deepEqual(verify.json.checkpoint, { size: up.json.checkpoint.size, hash: up.json.checkpoint.hash });
+  assert.deepEqual(verify.json.checkpoint, up.json.checkpoint);
   assert.deepEqual([info.json.formatVersion, info.json.owner], [2, "oid:onoal:user:owner"]);
   assert.deepEqual(after.json.records, before.json.records, "every record, in order, unchanged");
   assert.equal(human.code, 0, human.stderr);

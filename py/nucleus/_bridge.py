@@ -108,8 +108,11 @@ def _verify_file(args: dict[str, Any]) -> dict[str, Any]:
         raise ArgumentError(f"verifyFile 'limit' must be a positive integer, got {limit!r}")
     kept = None if args.get("checkpoint") is None else Checkpoint.parse(args["checkpoint"])
     path = _path(args.get("path"), "inspecting a ledger file needs its path")
-    end, done, caveats = verify_file(path, tip, limit, kept)
-    return {"size": end.size, "hash": end.hash, "timestamp": end.timestamp, "done": done, "caveats": caveats}
+    end, done, caveats, checkpoint = verify_file(path, tip, limit, kept)
+    result = {"size": end.size, "hash": end.hash, "timestamp": end.timestamp, "done": done, "caveats": caveats}
+    if checkpoint is not None:
+        result["checkpoint"] = checkpoint.to_json()
+    return result
 
 
 def _validate_record(args: dict[str, Any]) -> None:

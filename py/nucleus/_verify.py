@@ -25,7 +25,7 @@ from operator import gt
 from typing import TYPE_CHECKING, Any, cast
 
 from ._acl import ACL_STREAM, AclState, ledger_resource
-from ._checkpoint import Checkpoint, encode_hash
+from ._checkpoint import ORIGIN_PREFIX, Checkpoint, encode_hash
 from ._errors import ChainIntegrityError
 from ._hashing import chain_step, entry_template, hashes_hex
 from ._merkle import EMPTY_ROOT
@@ -357,18 +357,26 @@ def _acl_until(storage: Storage, ledger_id: str, format_version: int, size: int)
 
 def verify_file(
     path: str, start: Tip = EMPTY_TIP, limit: int | None = None, kept: Checkpoint | None = None
-) -> tuple[Tip, bool, list[str]]:
+) -> tuple[Tip, bool, list[str], Checkpoint | None]:
     """Verify up to ``limit`` entries after ``start`` of the ledger file at ``path``, opened read-only: the checks
     of opening it, in the same order. The tip reached, whether the whole chain is now verified (then ``kept`` is
-    checked too), and what the read-only opening cannot promise."""
+    checked too), what the read-only opening cannot promise, and, once the whole chain is verified, its checkpoint
+    (``Ledger.checkpoint``'s; legacy ``{size, hash}`` for a file that names no ledger)."""
 
-    def read(storage: SqliteStorage) -> tuple[Tip, bool, list[str]]:
+    def read(storage: SqliteStorage) -> tuple[Tip, bool, list[str], Checkpoint | None]:
         # The stored tree is checked from where the chunk starts (the nodes before were checked by earlier chunks); a
         # file that keeps none has nothing to check.
         tree = tree_at(storage, start.size) if storage.tree_kept else None
         walk = ChainWalk(storage.ledger_id or "", storage.format_version, _acl_before(storage, start.size), tree)
         end, done = verify_stored(storage, walk, kept, start=start, limit=limit)
-        return end, done, storage.caveats
+        checkpoint = None
+        if done:
+            # The walk's frontier is the root's right edge already; a file that keeps no tree has its root folded
+            # from the entries' hashes (the chain just verified them), as a read-only open of it does.
+            frontier = tree.frontier if tree is not None else tree_at(storage, end.size).frontier
+            origin = ORIGIN_PREFIX + storage.ledger_id if storage.ledger_id else None
+            checkpoint = Checkpoint(end.size, end.hash, origin, encode_hash(frontier.root()))
+        return end, done, storage.caveats, checkpoint
 
     return read_ledger_file(path, read)
 

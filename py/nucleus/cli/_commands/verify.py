@@ -53,7 +53,7 @@ def run(args: Parsed, out: Output, host: Host) -> int:
             "ledgerId": info["ledgerId"],
             "entries": at["size"],
             "latestHash": at["hash"],
-            "checkpoint": {"size": at["size"], "hash": at["hash"]},
+            "checkpoint": at["checkpoint"],
             "timings": {"engineMs": _round(host.engine_ms), "verifyMs": _round(verify_ms)},
             "caveats": at["caveats"],
         }
@@ -87,7 +87,7 @@ def _verify_server(server: DbServer, checkpoint: Any, out: Output, host: Host, p
     finally:
         progress.done()
     try:
-        size, latest_hash = len(ledger), ledger.latest_hash
+        size, latest_hash, checkpoint_json = len(ledger), ledger.latest_hash, ledger.checkpoint().to_json()
     finally:
         ledger.close()
     verify_ms = (time.perf_counter() - started) * 1000
@@ -99,7 +99,7 @@ def _verify_server(server: DbServer, checkpoint: Any, out: Output, host: Host, p
             "ledgerId": server.ledger_id,
             "entries": size,
             "latestHash": latest_hash,
-            "checkpoint": {"size": size, "hash": latest_hash},
+            "checkpoint": checkpoint_json,
             "timings": {"engineMs": _round(host.engine_ms), "verifyMs": _round(verify_ms)},
             "caveats": [],
         }
@@ -171,6 +171,8 @@ COMMAND = Command(
             'on stderr (and under "caveats" with --json). Reports the first bad sequence number and what broke',
             "there. On a terminal, stderr shows the engine starting and then a bar as the chain is checked.",
             "A PostgreSQL ledger (postgresql://… --ledger <id>) is read the same way; it needs no lock.",
+            "--json prints {ok, path, ledgerId, entries, latestHash, checkpoint, timings, caveats}: the checkpoint",
+            "{origin, size, root, hash} is the one `nucleus checkpoint --json` prints, Merkle root included.",
         ]
     ),
     spec=ArgSpec(
