@@ -15,7 +15,7 @@ import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { makeRecord } from "./browser/record.mjs";
+import { fmt, loadavg, makeRecord, median, percentile } from "./common.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -59,15 +59,6 @@ const records = (start, count, base) => Array.from({ length: count }, (_, k) => 
 
 // -- statistics and results (mirrors common.py) ----------------------------------------------------------
 
-function percentile(samples, q) {
-  const data = [...samples].sort((a, b) => a - b);
-  const pos = ((data.length - 1) * q) / 100;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return data[lo] + (data[hi] - data[lo]) * (pos - lo);
-}
-const median = (s) => percentile(s, 50);
-
 function meets(value, target) {
   switch (target.op) {
     case "<": return value < target.value;
@@ -107,15 +98,6 @@ async function timeEach(fn, count, warmup = 0) {
     cpu.push((c.user + c.system) / 1000);
   }
   return { wall, cpu };
-}
-
-function fmt(x) {
-  if (x === null || x === undefined) return "-";
-  if (x >= 10_000) return Math.round(x).toLocaleString("en-US");
-  if (x >= 100) return x.toFixed(0);
-  if (x >= 10) return x.toFixed(1);
-  if (x >= 1) return x.toFixed(2);
-  return x.toFixed(3);
 }
 
 function formatTable(results) {
@@ -261,7 +243,7 @@ function floorFsync(workdir) {
 // -- main ------------------------------------------------------------------------------------------------
 
 const started = Date.now();
-const loadBefore = os.loadavg().map((x) => Math.round(x * 100) / 100);
+const loadBefore = loadavg();
 const workdir = opts.workdir ? resolve(opts.workdir) : mkdtempSync(join(os.tmpdir(), "nucleus-bench-node-"));
 mkdirSync(workdir, { recursive: true });
 try {
@@ -278,7 +260,7 @@ try {
   log("module-filtered query, 100K");
   await moduleQuery(nucleus, workdir);
   floorFsync(workdir);
-  const loadAfter = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const loadAfter = loadavg();
 
   console.log(formatTable(results));
   const busy = Math.max(loadBefore[0], loadAfter[0]) > os.cpus().length * 0.75;

@@ -23,6 +23,7 @@ import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { makeRecord as makeBenchRecord, T0 } from "./common.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -41,27 +42,12 @@ const { values: opts } = parseArgs({
 const workdir = resolve(opts.workdir);
 const BATCH = 10_000;
 const LEDGER_ID = "scale";
-const T0 = 1_700_000_000_000;
 /** Half the entries are in "orders", a quarter each in "payments" and "shipments": a query by stream has a big match. */
 const STREAMS = ["orders", "payments", "orders", "shipments"];
-const STATUSES = ["new", "paid", "shipped", "delivered", "refunded"];
 const TARGETS = { "open_verify.1000000": { wall: 10_000, added: 60 } };
 
-/** Record `i`: about 200 bytes canonical, as bench/browser/record.mjs, spread over three streams. */
-function makeRecord(i) {
-  return {
-    id: `order-${String(i).padStart(8, "0")}`,
-    stream: STREAMS[i % STREAMS.length],
-    timestamp: T0 + i,
-    payload: {
-      customer: `cust-${String(i % 997).padStart(4, "0")}`,
-      amount: (i * 7919) % 100_000,
-      currency: "EUR",
-      status: STATUSES[i % 5],
-      items: [`sku-${i % 31}`, `sku-${i % 17}`],
-    },
-  };
-}
+/** Record `i`: the shared bench record (about 200 bytes canonical), spread over three streams. */
+const makeRecord = (i) => makeBenchRecord(i, T0, STREAMS[i % STREAMS.length]);
 
 const load = (dir) => import(pathToFileURL(join(resolve(dir), "dist", "index.js")).href);
 const median = (xs) => {

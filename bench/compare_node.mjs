@@ -24,7 +24,7 @@ import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { makeRecord } from "./browser/record.mjs";
+import { fmt, loadavg, makeRecord, median, percentile } from "./common.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -209,16 +209,6 @@ function child(impl, workload, spec = {}) {
   return { started, ...JSON.parse(r.stdout.trim().split("\n").pop()) };
 }
 
-function percentile(samples, q) {
-  const data = [...samples].sort((a, b) => a - b);
-  const pos = ((data.length - 1) * q) / 100;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return data[lo] + (data[hi] - data[lo]) * (pos - lo);
-}
-const median = (s) => percentile(s, 50);
-const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
-
 /** Runs `fn(impl, round)` for `rounds` rounds, package then baseline in each: alternating processes. */
 function alternate(rounds, fn) {
   const out = { package: [], baseline: [] };
@@ -263,15 +253,6 @@ function add(id, label, unit, values, { higherIsBetter = false, target = TARGETS
   if (note) row.note = note;
   results.push(row);
   return row;
-}
-
-function fmt(x) {
-  if (x === null || x === undefined || Number.isNaN(x)) return "-";
-  if (x >= 10_000) return Math.round(x).toLocaleString("en-US");
-  if (x >= 100) return x.toFixed(0);
-  if (x >= 10) return x.toFixed(1);
-  if (x >= 1) return x.toFixed(2);
-  return x.toFixed(3);
 }
 
 function formatTable(rows) {

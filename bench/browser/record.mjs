@@ -1,15 +1,15 @@
-// The benchmark record, shared by bench/bench_node.mjs, bench/batch_node.mjs and the browser bench page.
+// The benchmark record, shared by the Node.js bench scripts (through bench/common.mjs) and the browser bench page.
 // The same shape as bench_py.py's make_record(i): ~200 bytes canonical.
 
 /** The first record's timestamp (ms). */
 export const T0 = 1_700_000_000_000;
 const STATUSES = ["new", "paid", "shipped", "delivered", "refunded"];
 
-/** Record `i`, stamped `base + i`. */
-export function makeRecord(i, base = T0) {
+/** Record `i`, stamped `base + i`, in `stream`. */
+export function makeRecord(i, base = T0, stream = "orders") {
   return {
     id: `order-${String(i).padStart(8, "0")}`,
-    stream: "orders",
+    stream,
     timestamp: base + i,
     payload: {
       customer: `cust-${String(i % 997).padStart(4, "0")}`,
