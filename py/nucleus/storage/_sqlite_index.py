@@ -6,7 +6,7 @@ while its indexes hide entries, list entries under values they do not hold, or l
 index's word for the values it keeps, so each read names the one index it may use (``INDEXED BY``, or ``NOT
 INDEXED``: the planner never picks an index that was not checked, even steered by statistics tables a file may
 carry), and ``SqliteStorage`` checks that index against the entries before its first use in a session
-(docs/FORMAT.md §7, "Indexes").
+(docs/FORMAT.md §5, "Indexes").
 """
 
 from __future__ import annotations
