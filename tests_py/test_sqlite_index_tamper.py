@@ -49,6 +49,14 @@ def _answers(lg: nucleus.Ledger, hashes: list[str]) -> dict[str, Any]:
     }
 
 
+def _honest(tmp_path: Path) -> tuple[Path, list[str], dict[str, Any]]:
+    """A new ledger file, its entries' hashes and its answers before anyone edits it."""
+    db = tmp_path / "l.db"
+    hashes = _build(db)
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        return db, hashes, _answers(lg, hashes)
+
+
 def _forge(db: Path, name: str, definition: str) -> None:
     """Give index ``name`` the content of an index built from ``definition`` (``{name}`` stands for the new
     index's name): build that index, point ``name``'s root page at its b-tree, and drop its row from the schema.
@@ -122,10 +130,7 @@ FORGERIES = [
 @pytest.mark.parametrize("read_only", [False, True])
 @pytest.mark.parametrize(("index", "definition"), FORGERIES)
 def test_a_forged_schema_index_changes_no_answer(tmp_path: Path, index: str, definition: str, read_only: bool):
-    db = tmp_path / "l.db"
-    hashes = _build(db)
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
-        honest = _answers(lg, hashes)
+    db, hashes, honest = _honest(tmp_path)
     _forge(db, index, definition)
     assert any(index in problem for problem in _integrity(db)), "the forgery must be one SQLite itself can see"
     with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=read_only)) as lg:
@@ -153,10 +158,7 @@ def test_the_forgery_fooled_sqlite_reads(tmp_path: Path):
 
 def test_an_index_an_attacker_added_is_never_used(tmp_path: Path):
     """An extra index that SQLite's planner would prefer for a query by stream, with forged content."""
-    db = tmp_path / "l.db"
-    hashes = _build(db)
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
-        honest = _answers(lg, hashes)
+    db, hashes, honest = _honest(tmp_path)
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("CREATE INDEX aaa_by_stream ON entries(stream, seq, record_id, timestamp, hash)")
     conn.close()
@@ -170,10 +172,7 @@ def test_an_index_an_attacker_added_is_never_used(tmp_path: Path):
 def test_a_redefined_schema_index_is_left_unused(tmp_path: Path, read_only: bool):
     """An index of the schema's name with another definition: SQLite keeps it honestly, but it is not the index
     the reads expect, so they walk the entries instead."""
-    db = tmp_path / "l.db"
-    hashes = _build(db)
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
-        honest = _answers(lg, hashes)
+    db, hashes, honest = _honest(tmp_path)
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("DROP INDEX entries_by_stream")
     conn.execute("CREATE INDEX entries_by_stream ON entries(stream) WHERE seq % 2 = 0")
