@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import nucleus
-from support import T0, build_sqlite_ledger, db_rows, file_state, raises_code, rec, sql, tmpfs
+from support import T0, build_sqlite_ledger, db_rows, file_state, raises_code, rec, tmpfs
 
 BAD_MIDDLE = {
     "payload not an object": ({"id": "x", "stream": "s", "timestamp": T0 + 10, "payload": "text"}, "INVALID_RECORD"),
@@ -51,23 +51,26 @@ def test_bad_record_in_the_middle_changes_nothing(make_storage, backend: str, tm
 
 
 def test_storage_fault_mid_batch_rolls_back_the_whole_transaction(tmp_path: Path):
-    """A real SQLite failure on the 2nd row of a batch (a trigger aborts it) must leave no row of that batch."""
+    """A real SQLite failure on the 2nd row of a batch (a trigger aborts it) must leave no row of that batch.
+
+    The trigger is injected through the open ledger's own connection: opening refuses a file that holds one
+    (test_sqlite_schema_tamper.py), and this fault cannot be caused otherwise."""
     db = tmp_path / "ledger.db"
     tip = build_sqlite_ledger(db, 2)[-1]
-    sql(
-        db,
-        "CREATE TRIGGER fail_seq3 BEFORE INSERT ON entries WHEN NEW.seq = 3 "
-        "BEGIN SELECT RAISE(ABORT, 'injected fault'); END",
-    )
     rows = db_rows(db)
-    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+    storage = nucleus.SqliteStorage(db)
+    with nucleus.Ledger.open("test", storage) as lg:
+        storage._require().execute(
+            "CREATE TRIGGER fail_seq3 BEFORE INSERT ON entries WHEN NEW.seq = 3 "
+            "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )
         err = raises_code("STORAGE_ERROR", lambda: lg.append_batch([rec(2), rec(3), rec(4)]))
         assert "injected fault" in err.message
         assert (len(lg), lg.latest_hash) == (2, tip)
         assert lg.get_by_id("r2") is None
         lg.append(rec(2))  # seq 2 was inserted before the fault and rolled back with it, or this would clash
+        storage._require().execute("DROP TRIGGER fail_seq3")
     assert db_rows(db)[:2] == rows and len(db_rows(db)) == 3
-    sql(db, "DROP TRIGGER fail_seq3")
     with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
         assert len(lg.append_batch([rec(3), rec(4)])) == 2
         lg.verify()

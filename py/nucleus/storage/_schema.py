@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
+from functools import cache
+
 APPLICATION_ID = 0x4E55434C  # "NUCL": marks a SQLite file as a Nucleus ledger (PRAGMA application_id)
 SCHEMA_VERSION = 3
 # The entry format of a schema version (docs/FORMAT.md §7): schema 1 files hold format-1 entries (read-only
@@ -55,3 +59,29 @@ MIGRATIONS: list[str] = [
     """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+# A statement's words, numbers and single punctuation marks, comments and spacing dropped: two spellings of one
+# definition compare equal (a file written by another tool, bench/baseline/ledger.mjs), any change of meaning not.
+_TOKENS = re.compile(r"[A-Za-z0-9_]+|[^\sA-Za-z0-9_]")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def schema_tokens(sql: str) -> str:
+    """``sql`` as its tokens (case-folded, one space apart), without comments."""
+    return " ".join(_TOKENS.findall(_COMMENT.sub(" ", sql))).casefold()
+
+
+@cache
+def schema_tables(version: int) -> dict[str, str]:
+    """The tables of a schema-``version`` file, name → ``schema_tokens`` of its ``CREATE TABLE``: what its
+    ``sqlite_master`` must hold for them (an edited definition, e.g. ``COLLATE NOCASE`` on ``stream``, changes
+    what a query by stream matches in a file whose entries all verify)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for migration in MIGRATIONS[:version]:
+            conn.executescript(migration)
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+    finally:
+        conn.close()
+    return {name: schema_tokens(sql) for name, sql in rows}

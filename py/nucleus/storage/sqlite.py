@@ -26,7 +26,15 @@ from .._query import RESERVED_PREFIX, QuerySpec
 from .._tree import TreeNode, nodes_of_stored_hashes
 from ._lock import FileLock
 from ._protocol import LedgerMeta, StoredRow
-from ._schema import APPLICATION_ID, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION, TREE_SCHEMA
+from ._schema import (
+    APPLICATION_ID,
+    FORMAT_OF_SCHEMA,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    TREE_SCHEMA,
+    schema_tables,
+    schema_tokens,
+)
 from ._sqlite_index import BY_COLUMN, BY_HASH, MIN_SEQ, SqliteIndex, payload_index
 
 IN_EMSCRIPTEN = sys.platform == "emscripten"
@@ -336,6 +344,7 @@ class SqliteStorage:
             version = SCHEMA_VERSION
         else:
             self._check_meta(ledger_id, FORMAT_OF_SCHEMA.get(version, 0))
+            self._check_schema(version)
             if not self.read_only:
                 self._configure()
                 if version == TREE_SCHEMA - 1:
@@ -417,6 +426,25 @@ class SqliteStorage:
                 f"{self.path}: its meta table ({', '.join(sorted(meta))}; format_version "
                 f"{meta.get('format_version')!r}) is not what a format-{format_version} ledger holds "
                 "(checked before entry 0)",
+                seq=0,
+                kind="format",
+            )
+
+    def _check_schema(self, version: int) -> None:
+        """The file's tables must be defined exactly as schema ``version`` defines them, and it may hold no
+        trigger: an append would run one (to rewrite or delete entries), and an edited column definition
+        (another collation, affinity or default) changes what reads match while every entry still verifies.
+        Other tables, views and indexes are never read (reads name their index: ``_sqlite_index``)."""
+        rows = self._require().execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        found = {name: (kind, schema_tokens(sql or "")) for kind, name, sql in rows.fetchall()}
+        triggers = sorted(name for name, (kind, _) in found.items() if kind == "trigger")
+        changed = sorted(name for name, want in schema_tables(version).items() if found.get(name) != ("table", want))
+        if triggers or changed:
+            what = [f"trigger {name!r}" for name in triggers]
+            what += [f"table {name!r} defined otherwise" for name in changed]
+            raise ChainIntegrityError(
+                f"{self.path}: its schema is not what a schema-{version} ledger holds ({', '.join(what)}; "
+                "checked before entry 0)",
                 seq=0,
                 kind="format",
             )

@@ -1,9 +1,12 @@
-"""A SQLite ledger's own indexes, forged: no entry hash covers an index, so an attacker with the file can give an
-index content of their choosing while every entry, and so the chain, stays intact. Reads that went through such
-an index hid entries from a query by stream, served an old version for ``get_by_id`` and another record's entry
-for an id it never had. Each read now goes through one named index, checked against the entries before its first
-use in a session (rebuilt in a writable open, left unused in a read-only one); these tests forge each index of the
-schema the ways SQLite allows and compare every answer with the honest file's."""
+"""A SQLite ledger's schema, forged: no entry hash covers an index, a table's definition or a trigger, so an attacker
+with the file can change them while every entry, and so the chain, stays intact.
+
+Indexes: reads that went through a forged index hid entries from a query by stream, served an old version for
+``get_by_id`` and another record's entry for an id it never had. Each read now goes through one named index,
+checked against the entries before its first use in a session (rebuilt in a writable open, left unused in a
+read-only one); these tests forge each index of the schema the ways SQLite allows and compare every answer with
+the honest file's. Tables and triggers: an edited column definition (``COLLATE NOCASE``) made a query by stream
+match another stream's entries, and a trigger would make the next append rewrite history; opening refuses both."""
 
 from __future__ import annotations
 
@@ -211,3 +214,92 @@ def test_an_access_control_entry_hidden_by_the_stream_index_is_still_replayed(tm
                         {"id": "b", "stream": "s", "timestamp": T0 + 2, "payload": {}}, {"requesterOid": ALICE}
                     ),
                 )
+
+
+# -- the tables' definitions and triggers ---------------------------------------------------------------------
+
+
+def _edit_table(db: Path, name: str, edit: Any) -> None:
+    """Rewrite table ``name``'s definition in ``sqlite_master`` (its rows stay as they are)."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (edit(sql), name))
+    conn.close()
+
+
+TABLE_EDITS = [
+    # a query by stream "s1" would also match "S1", getById("r1") the entries of "R1"
+    pytest.param(
+        "entries",
+        lambda sql: sql.replace("stream    TEXT NOT NULL", "stream TEXT NOT NULL COLLATE NOCASE"),
+        id="stream-nocase",
+    ),
+    pytest.param(
+        "entries",
+        lambda sql: sql.replace("record_id TEXT NOT NULL", "record_id TEXT NOT NULL COLLATE NOCASE"),
+        id="id-nocase",
+    ),
+    pytest.param(
+        "entries",
+        lambda sql: sql.replace("timestamp INTEGER NOT NULL", "timestamp TEXT NOT NULL"),
+        id="timestamp-affinity",
+    ),
+    pytest.param("tree", lambda sql: sql.replace("hash  BLOB NOT NULL", "hash  BLOB"), id="tree-nullable"),
+    pytest.param(
+        "meta", lambda sql: sql.replace("value TEXT NOT NULL", "value TEXT NOT NULL COLLATE NOCASE"), id="meta-nocase"
+    ),
+]
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+@pytest.mark.parametrize(("table", "edit"), TABLE_EDITS)
+def test_a_table_defined_otherwise_is_refused_at_open(tmp_path: Path, table: str, edit: Any, read_only: bool):
+    db = tmp_path / "l.db"
+    _build(db)
+    _edit_table(db, table, edit)
+    before = db.read_bytes()
+    err = raises_code(
+        "CHAIN_INVALID", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=read_only))
+    )
+    assert (err.seq, err.kind) == (0, "format") and f"table {table!r} defined otherwise" in err.message
+    assert db.read_bytes() == before
+
+
+def test_the_edit_would_have_mixed_streams(tmp_path: Path):
+    """The premise of the collation case: SQLite then matches another stream's entries."""
+    db = tmp_path / "l.db"
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+        lg.append_batch([{"id": i, "stream": s, "timestamp": T0, "payload": {}} for i, s in (("a", "s1"), ("b", "S1"))])
+    _edit_table(db, "entries", TABLE_EDITS[0].values[1])
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM entries NOT INDEXED WHERE stream = 's1'").fetchone() == (2,)
+    conn.close()
+
+
+def test_a_file_written_with_other_spelling_of_the_same_schema_opens(tmp_path: Path):
+    """Spacing, comments and letter case of a definition do not matter (another tool may write the file)."""
+    db = tmp_path / "l.db"
+    hashes = _build(db)
+    _edit_table(db, "meta", lambda sql: "create table META(key text primary key,value text not null)without rowid")
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+        assert lg.get(hashes[-1]) is not None
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_trigger_is_refused_at_open(tmp_path: Path, read_only: bool):
+    """A trigger that rewrites entry 0 on every insert: the next append would break the history it verified."""
+    db = tmp_path / "l.db"
+    _build(db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(
+        "CREATE TRIGGER rewrite AFTER INSERT ON entries BEGIN "
+        "UPDATE entries SET record = replace(record, '\"i\":0', '\"i\":9') WHERE seq = 0; END"
+    )
+    conn.close()
+    before = db.read_bytes()
+    err = raises_code(
+        "CHAIN_INVALID", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=read_only))
+    )
+    assert (err.seq, err.kind) == (0, "format") and "trigger 'rewrite'" in err.message
+    assert db.read_bytes() == before
