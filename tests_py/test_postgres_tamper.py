@@ -173,3 +173,52 @@ def test_a_truncation_under_an_open_writer_is_refused(built, postgres, pg_schema
     kept = {"size": N, "hash": "f" * 64}
     err = raises_code("CHAIN_INVALID", lambda: nucleus.Ledger.open("t", built(), checkpoint=kept))
     assert (err.details["seq"], err.details["kind"]) == (6, "checkpoint")
+
+
+# -- the schema's definitions: no hash covers them ------------------------------------------------------------
+
+
+def test_a_freshly_migrated_schema_reads_back_as_table_columns(built, postgres, pg_schema):
+    """The shape the open checks against is what the migrations make (so the two cannot drift apart)."""
+    from nucleus.storage._pg_schema import TABLE_COLUMNS, TABLE_SHAPE_SQL
+
+    assert dict(postgres.execute(TABLE_SHAPE_SQL, (pg_schema,))) == TABLE_COLUMNS
+
+
+SCHEMA_TAMPERS: dict[str, tuple[tuple[str, ...], str]] = {
+    # a case-insensitive comparison: a query by stream "events" would also match "EVENTS"
+    "collation": (
+        (
+            'CREATE COLLATION {s}.nocase (provider = icu, locale = "und-u-ks-level2", deterministic = false)',
+            "ALTER TABLE {s}.entries ALTER COLUMN stream TYPE text COLLATE {s}.nocase",
+        ),
+        "table entries defined otherwise",
+    ),
+    "type": (("ALTER TABLE {s}.entries ALTER COLUMN timestamp TYPE numeric",), "table entries defined otherwise"),
+    "not null dropped": (("ALTER TABLE {s}.tree ALTER COLUMN hash DROP NOT NULL",), "table tree defined otherwise"),
+    "extra column": (("ALTER TABLE {s}.ledgers ADD COLUMN note text",), "table ledgers defined otherwise"),
+    # would rewrite entry 0 on the next append
+    "trigger": (
+        (
+            "CREATE FUNCTION {s}.rewrite() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE {s}.entries SET "
+            "record = replace(record, '\"n\":0', '\"n\":9') WHERE seq = 0; RETURN NEW; END $$",
+            "CREATE TRIGGER rewrite AFTER INSERT ON {s}.entries FOR EACH ROW EXECUTE FUNCTION {s}.rewrite()",
+        ),
+        "trigger 'rewrite' on entries",
+    ),
+    # turns every append into nothing
+    "rule": (("CREATE RULE swallow AS ON INSERT TO {s}.entries DO INSTEAD NOTHING",), "rule 'swallow' on entries"),
+}
+
+
+@pytest.mark.parametrize("name", SCHEMA_TAMPERS)
+def test_a_schema_defined_otherwise_is_refused_at_open(built, postgres, pg_schema, name):
+    statements, fault = SCHEMA_TAMPERS[name]
+    sql = _sql(postgres, pg_schema)
+    rows = sql("SELECT * FROM {s}.entries ORDER BY ledger_id, seq")
+    for statement in statements:
+        sql(statement)
+    for ledger_id in ("t", "bystander"):  # the schema is shared: every ledger in it refuses
+        err = raises_code("CHAIN_INVALID", lambda ledger_id=ledger_id: nucleus.Ledger.open(ledger_id, built()))
+        assert (err.details["seq"], err.details["kind"]) == (0, "format") and fault in err.message
+    assert sql("SELECT * FROM {s}.entries ORDER BY ledger_id, seq") == rows

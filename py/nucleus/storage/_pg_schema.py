@@ -61,3 +61,42 @@ MIGRATIONS: list[str] = [
     """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
+
+# The columns of each table once every migration has run, as ``PostgresStorage`` reads them back from the catalog:
+# name, type (``format_type``) and ``!`` for NOT NULL, in column order. A store whose tables differ (a column of
+# another type such as citext, another collation, an extra or missing column) is refused at open, as is one with a
+# trigger or rule on them: no hash covers the definitions, and they change what reads match and what appends do.
+# tests_py/test_postgres_tamper.py checks that a freshly migrated schema reads back exactly this.
+TABLE_COLUMNS: dict[str, str] = {
+    "entries": "ledger_id text!, seq bigint!, hash text!, prev_hash text, record_id text!, stream text!, "
+    "timestamp bigint!, record text!",
+    "ledgers": "ledger_id text!, format_version integer!, size bigint!, head text, "
+    "created_at timestamp with time zone!",
+    "meta": "key text!, value text!",
+    "tree": "ledger_id text!, level integer!, idx bigint!, hash bytea!",
+}
+
+# The shape of the schema's tables as ``TABLE_COLUMNS`` spells it, a non-default collation marked ``collate``.
+TABLE_SHAPE_SQL = """
+    SELECT c.relname,
+           string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                      || CASE WHEN a.attnotnull THEN '!' ELSE '' END
+                      || CASE WHEN a.attcollation IN (0, 100) THEN '' ELSE ' collate' END, ', ' ORDER BY a.attnum)
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+    GROUP BY c.relname
+"""
+
+# Triggers and rules on the schema's tables (a rule can turn an INSERT into anything).
+HOOKS_SQL = """
+    SELECT 'trigger ' || quote_literal(t.tgname) || ' on ' || c.relname
+    FROM pg_catalog.pg_trigger t
+    JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %s AND NOT t.tgisinternal
+    UNION ALL
+    SELECT 'rule ' || quote_literal(rulename) || ' on ' || tablename FROM pg_catalog.pg_rules WHERE schemaname = %s
+    ORDER BY 1
+"""

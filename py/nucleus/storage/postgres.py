@@ -39,7 +39,16 @@ from .._entry import Entry
 from .._errors import ChainIntegrityError, ConfigError, LedgerMismatch, StorageError
 from .._query import FIELD_NAME, RESERVED_PREFIX, QuerySpec
 from .._tree import TreeNode, nodes_of_stored_hashes
-from ._pg_schema import APPLICATION, FORMAT_OF_SCHEMA, MIGRATIONS, SCHEMA_VERSION, TREE_SCHEMA
+from ._pg_schema import (
+    APPLICATION,
+    FORMAT_OF_SCHEMA,
+    HOOKS_SQL,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    TABLE_COLUMNS,
+    TABLE_SHAPE_SQL,
+    TREE_SCHEMA,
+)
 from ._protocol import BuildEntries, Head, LedgerMeta, StoredRow
 
 if TYPE_CHECKING:
@@ -353,6 +362,7 @@ class PostgresStorage:
                 )
             if version is None or version < SCHEMA_VERSION:
                 self._migrate(conn)
+            self._check_tables(conn)
             row = conn.execute(
                 f"SELECT format_version FROM {self._t.ledgers} WHERE ledger_id = %s", (ledger_id,)
             ).fetchone()
@@ -458,6 +468,20 @@ class PostgresStorage:
                 f"INSERT INTO {self._t.tree} (ledger_id, level, idx, hash) "
                 "SELECT %s, * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])",
                 (ledger_id, list(levels), list(idxs), list(hashes)),
+            )
+
+    def _check_tables(self, conn: psycopg.Connection[Any]) -> None:
+        """The schema's tables must be defined as the migrations define them (``TABLE_COLUMNS``), with no trigger
+        or rule on them: ``CHAIN_INVALID`` kind ``format`` at seq 0 otherwise (docs/FORMAT.md §5b)."""
+        shapes = dict(conn.execute(TABLE_SHAPE_SQL, (self.schema,)).fetchall())
+        faults = [row[0] for row in conn.execute(HOOKS_SQL, (self.schema, self.schema)).fetchall()]
+        faults += [f"table {t} defined otherwise" for t, columns in TABLE_COLUMNS.items() if shapes.get(t) != columns]
+        if faults:
+            raise ChainIntegrityError(
+                f"PostgreSQL {self.where}: schema {self.schema} is not what a schema-{SCHEMA_VERSION} store holds "
+                f"({', '.join(faults)}; checked before entry 0)",
+                seq=0,
+                kind="format",
             )
 
     def _check_format(self, ledger_id: str, format_version: Any) -> None:
