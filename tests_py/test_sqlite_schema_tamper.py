@@ -303,3 +303,35 @@ def test_a_trigger_is_refused_at_open(tmp_path: Path, read_only: bool):
     )
     assert (err.seq, err.kind) == (0, "format") and "trigger 'rewrite'" in err.message
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("target", ["meta", "entries", "tree"])
+def test_an_index_pointed_at_another_tables_pages_is_never_rebuilt_over_them(tmp_path: Path, target: str):
+    """``entries_by_stream``'s root page set to another table's: its check fails, and rebuilding it would clear
+    that table's pages (meta's two rows replaced by index entries: the ledger would no longer open). The writable
+    open checks the file's structure first, finds it damaged, leaves the index unused and refuses to write."""
+    db, hashes, honest = _honest(tmp_path)
+    conn = sqlite3.connect(db, isolation_level=None)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (target,)).fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'entries_by_stream'", (root,))
+    conn.close()
+    rows = {t: _table(db, t) for t in ("meta", "entries", "tree")}
+    for read_only in (True, False):
+        with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=read_only)) as lg:
+            assert _answers(lg, hashes) == honest
+            if not read_only:
+                err = raises_code(
+                    "STORAGE_ERROR",
+                    lambda lg=lg: lg.append({"id": "x", "stream": "s0", "timestamp": T0 + 99, "payload": {}}),
+                )
+                assert err.details["reason"] == "corrupt" and "damaged" in err.message
+    assert {t: _table(db, t) for t in ("meta", "entries", "tree")} == rows  # nothing was written
+
+
+def _table(db: Path, name: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f"SELECT * FROM {name} NOT INDEXED").fetchall()
+    finally:
+        conn.close()

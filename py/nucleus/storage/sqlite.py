@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import sqlite3
 import sys
 import urllib.parse
@@ -38,6 +39,8 @@ from ._schema import (
 from ._sqlite_index import BY_COLUMN, BY_HASH, MIN_SEQ, SqliteIndex, payload_index
 
 IN_EMSCRIPTEN = sys.platform == "emscripten"
+_SQLITE_CORRUPT = 11  # SQLite's primary result code for a malformed database
+_UNUSED_PAGE = re.compile(r"Page \d+:? (is )?never used")  # PRAGMA quick_check's words for a leaked page
 DURABILITY_MODES = ("full", "fast")
 _CHECKPOINT_BYTES = 4 * 1024 * 1024
 _COLUMNS = "seq, hash, prev_hash, record_id, stream, timestamp, record"
@@ -80,6 +83,8 @@ def _storage_error(err: BaseException, action: str, path: str) -> StorageError:
         reason = "disk_full"
     elif "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
         reason = "read_only"
+    elif getattr(err, "sqlite_errorcode", 0) & 0xFF == _SQLITE_CORRUPT:
+        reason = "corrupt"
     elif not os.access(os.path.dirname(path), os.W_OK):
         reason = "read_only"  # SQLite says only "unable to open database file"
     else:
@@ -188,7 +193,8 @@ class SqliteStorage:
         """What this store cannot promise (read-only opens; the list is completed by ``open``), else empty."""
         self._indexes: dict[str, str | None] = {}  # the file's indexes on entries: name → CREATE statement
         self._index_checked: dict[str, int] = {}  # index name → its entries below this seq were checked (_usable)
-        self._index_refused: set[str] = set()  # indexes that failed the check in a read-only open
+        self._index_refused: set[str] = set()  # indexes that failed the check and are not used
+        self._structure: str | None = None  # SQLite's quick_check, once run: "" if sound, else what it found
 
     # -- opening -------------------------------------------------------------------------------------
 
@@ -477,6 +483,8 @@ class SqliteStorage:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed and made durable, or rolled back leaving no trace."""
         conn = self._require()
+        if self._structure:
+            self._require_sound_structure()
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
@@ -494,6 +502,8 @@ class SqliteStorage:
                 f"{self.path} was opened read-only; open it without read_only to append",
                 details={"path": self.path, "reason": "read_only_open"},
             )
+        if self._structure:
+            self._require_sound_structure()
         # An Entry is the tuple of _COLUMNS, in their order: it binds as the row itself.
         if len(entries) == 1 and not nodes:
             # One statement is its own transaction (autocommit): BEGIN and COMMIT would be two more statements
@@ -534,19 +544,47 @@ class SqliteStorage:
         checked = self._index_checked.get(index.name)
         if checked is not None and checked >= end:
             return True
-        # The first check also counts: an entry the index lists twice or under a value it does not hold.
-        sound = self._read(index.gap_sql(), (MIN_SEQ if checked is None else checked, end)) is None
-        if sound and checked is None:
-            should, does = index.count_sql()
-            sound = self._read(should) == self._read(does)
+        try:
+            # The first check also counts: an entry the index lists twice or under a value it does not hold.
+            sound = self._read(index.gap_sql(), (MIN_SEQ if checked is None else checked, end)) is None
+            if sound and checked is None:
+                should, does = index.count_sql()
+                sound = self._read(should) == self._read(does)
+        except StorageError as err:
+            if err.details.get("reason") != "corrupt":
+                raise
+            sound = False  # not even a b-tree SQLite can walk (a root page pointed elsewhere)
         if not sound:
-            if self.read_only:
+            try:
+                if self.read_only:
+                    raise StorageError("a read-only open rebuilds nothing")
+                self._require_sound_structure()
+                with self._transaction() as conn:
+                    conn.execute(f'REINDEX "{index.name}"')
+            except StorageError:
                 self._index_refused.add(index.name)
                 return False
-            with self._transaction() as conn:
-                conn.execute(f'REINDEX "{index.name}"')
         self._index_checked[index.name] = end
         return True
+
+    def _require_sound_structure(self) -> None:
+        """Refuse (``STORAGE_ERROR``, reason ``corrupt``) to write a file whose b-trees SQLite finds broken, e.g.
+        an index whose root page was pointed at another table's pages: rebuilding that index, or inserting into
+        it, would overwrite what those pages hold. ``PRAGMA quick_check`` walks every page, so it runs only once
+        a check has found an index wrong; once it fails, every later write of this open is refused."""
+        if self._structure is None:
+            with self._reading() as conn:
+                found = [row[0] for row in conn.execute("PRAGMA quick_check(100)").fetchall()]
+            # A page no b-tree uses is only lost space (a forged index's old pages): writes never reach it.
+            lines = [line for text in found for line in text.splitlines() if not line.startswith("*** ")]
+            problems = [line for line in lines if line != "ok" and not _UNUSED_PAGE.fullmatch(line)]
+            self._structure = "; ".join(problems[:3])
+        if self._structure:
+            raise StorageError(
+                f"{self.path} is damaged ({self._structure}); it is not written to: open it read-only to read or "
+                "export what it holds",
+                details={"path": self.path, "reason": "corrupt"},
+            )
 
     def _through(self, index: SqliteIndex, end: int) -> str:
         """What follows ``FROM entries`` in a read that looks entries up by ``index``'s value."""
@@ -600,9 +638,19 @@ class SqliteStorage:
     def _entry(self, row: tuple[Any, ...] | None) -> Entry | None:
         return None if row is None else Entry(*row)
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for reads whose SQLite errors become ``STORAGE_ERROR`` (reason ``corrupt`` for a file
+        SQLite finds malformed)."""
+        try:
+            yield self._require()
+        except sqlite3.Error as err:
+            raise _storage_error(err, "reading", self.path) from None
+
     def _read(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """One row of a statement, checked to come from the state the open read (``_check_unchanged``)."""
-        row: tuple[Any, ...] | None = self._require().execute(sql, params).fetchone()
+        with self._reading() as conn:
+            row: tuple[Any, ...] | None = conn.execute(sql, params).fetchone()
         self._check_unchanged()
         return row
 
@@ -660,13 +708,13 @@ class SqliteStorage:
                 where.append("json_extract(record, ?) = ?")
                 params += [path, value]
         clause = f"{'NOT INDEXED' if via is None else via.clause} WHERE {' AND '.join(where)}"
-        conn = self._require()
-        total = conn.execute(f"SELECT count(*) FROM entries {clause}", params).fetchone()[0]
         order = "DESC" if spec.descending else "ASC"
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM entries {clause} ORDER BY seq {order} LIMIT ? OFFSET ?",
-            [*params, spec.limit, spec.offset],
-        ).fetchall()
+        with self._reading() as conn:
+            total = conn.execute(f"SELECT count(*) FROM entries {clause}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM entries {clause} ORDER BY seq {order} LIMIT ? OFFSET ?",
+                [*params, spec.limit, spec.offset],
+            ).fetchall()
         self._check_unchanged()
         return [Entry(*row) for row in rows], total
 
