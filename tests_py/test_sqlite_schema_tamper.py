@@ -305,17 +305,44 @@ def test_a_trigger_is_refused_at_open(tmp_path: Path, read_only: bool):
     assert db.read_bytes() == before
 
 
-@pytest.mark.parametrize("target", ["meta", "entries", "tree"])
-def test_an_index_pointed_at_another_tables_pages_is_never_rebuilt_over_them(tmp_path: Path, target: str):
-    """``entries_by_stream``'s root page set to another table's: its check fails, and rebuilding it would clear
-    that table's pages (meta's two rows replaced by index entries: the ledger would no longer open). The writable
-    open checks the file's structure first, finds it damaged, leaves the index unused and refuses to write."""
-    db, hashes, honest = _honest(tmp_path)
-    conn = sqlite3.connect(db, isolation_level=None)
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (target,)).fetchone()[0]
-    conn.execute("PRAGMA writable_schema = ON")
-    conn.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'entries_by_stream'", (root,))
+def _leaf_page_of(db: Path, table: str) -> int:
+    """A page of ``table``'s b-tree other than its root: the right-most child of its root, read from the file (the
+    root must be an interior page: the table spans more than one page)."""
+    conn = sqlite3.connect(db)
+    root, size = conn.execute(
+        f"SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_master WHERE name = '{table}'"
+    ).fetchone()
     conn.close()
+    page = db.read_bytes()[(root - 1) * size : root * size]
+    assert page[0] == 0x05, "the root is an interior table page"
+    return int.from_bytes(page[8:12], "big")
+
+
+@pytest.mark.parametrize("target", ["meta", "entries", "tree"])
+def test_an_index_sharing_a_root_page_is_refused_by_a_writable_open(tmp_path: Path, target: str):
+    """``entries_by_stream``'s root page set to another table's: an append would insert into that table, and
+    rebuilding the index would clear it (meta's two rows replaced by index entries: the ledger would no longer open).
+    A writable open refuses before writing anything; a read-only one answers correctly through the entries."""
+    db, hashes, honest = _honest(tmp_path)
+    _point_root(db, "entries_by_stream", _root_of(db, target))
+    rows = {t: _table(db, t) for t in ("meta", "entries", "tree")}
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        assert _answers(lg, hashes) == honest
+    err = raises_code("STORAGE_ERROR", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db)))
+    assert err.details["reason"] == "corrupt" and f"root page {_root_of(db, target)}" in err.message
+    assert {t: _table(db, t) for t in ("meta", "entries", "tree")} == rows  # nothing was written
+
+
+def test_an_index_rooted_inside_the_entries_is_never_rebuilt_over_them(tmp_path: Path):
+    """``entries_by_stream``'s root set to a leaf page of ``entries``: opening cannot see it without walking every
+    page, but the index's check fails, and before rebuilding it the writable open runs ``quick_check``, finds the page
+    referenced twice, leaves the index unused and refuses every write (a rebuild would have cleared those entries)."""
+    db = tmp_path / "l.db"
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db)) as lg:
+        hashes = lg.append_batch([{**r, "payload": {"i": r["payload"]["i"], "pad": "x" * 300}} for r in _records()])
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
+        honest = _answers(lg, hashes)
+    _point_root(db, "entries_by_stream", _leaf_page_of(db, "entries"))
     rows = {t: _table(db, t) for t in ("meta", "entries", "tree")}
     for read_only in (True, False):
         with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=read_only)) as lg:
@@ -325,8 +352,23 @@ def test_an_index_pointed_at_another_tables_pages_is_never_rebuilt_over_them(tmp
                     "STORAGE_ERROR",
                     lambda lg=lg: lg.append({"id": "x", "stream": "s0", "timestamp": T0 + 99, "payload": {}}),
                 )
-                assert err.details["reason"] == "corrupt" and "damaged" in err.message
+                assert err.details["reason"] == "corrupt" and "2nd reference" in err.message
     assert {t: _table(db, t) for t in ("meta", "entries", "tree")} == rows  # nothing was written
+
+
+def _root_of(db: Path, name: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _point_root(db: Path, name: str, page: int) -> None:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = ?", (page, name))
+    conn.close()
 
 
 def _table(db: Path, name: str) -> list[tuple[Any, ...]]:

@@ -352,6 +352,7 @@ class SqliteStorage:
             self._check_meta(ledger_id, FORMAT_OF_SCHEMA.get(version, 0))
             self._check_schema(version)
             if not self.read_only:
+                self._check_root_pages()
                 self._configure()
                 if version == TREE_SCHEMA - 1:
                     self._add_tree()
@@ -454,6 +455,22 @@ class SqliteStorage:
                 seq=0,
                 kind="format",
             )
+
+    def _check_root_pages(self) -> None:
+        """Before a writable open writes anything: no two objects of ``sqlite_master`` may share a root page, and
+        every root page must lie inside the file. Inserting into an index whose root page is another table's
+        would overwrite that table (``STORAGE_ERROR``, reason ``corrupt``). A root pointed into the middle of
+        another b-tree is only found by walking every page (``_require_sound_structure``), which opening does not."""
+        conn = self._require()
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        shared = conn.execute(
+            "SELECT rootpage, group_concat(name, ', ') FROM sqlite_master WHERE rootpage > 0 GROUP BY rootpage "
+            "HAVING count(*) > 1 OR rootpage > ? ORDER BY rootpage LIMIT 3",
+            (pages,),
+        ).fetchall()
+        if shared:
+            self._structure = "; ".join(f"root page {page} of {names}" for page, names in shared)
+            self._require_sound_structure()
 
     def _configure(self) -> None:
         conn = self._require()
