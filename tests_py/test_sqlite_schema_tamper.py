@@ -377,3 +377,34 @@ def _table(db: Path, name: str) -> list[tuple[Any, ...]]:
         return conn.execute(f"SELECT * FROM {name} NOT INDEXED").fetchall()
     finally:
         conn.close()
+
+
+class _Tagged(nucleus.Module):
+    """Filters by payload field ``i``: the writable open keeps an index on it."""
+
+    id = "tagged"
+    filter_fields = ("i",)
+
+    def query_conditions(self, filter: dict[str, Any]) -> list[tuple[str, Any]]:
+        return list(filter.items())
+
+
+def test_a_redefined_payload_index_rooted_inside_the_entries_is_not_dropped_over_them(tmp_path: Path):
+    """A module's payload index redefined (so the writable open would replace it) with its root inside ``entries``:
+    dropping it would free the entries' page. The open checks the structure first and refuses, writing nothing."""
+    db = tmp_path / "l.db"
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), modules=[_Tagged()]) as lg:
+        lg.append_batch([{**r, "payload": {"i": r["payload"]["i"], "pad": "x" * 300}} for r in _records()])
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute('DROP INDEX "entries_by_payload_i"')
+    conn.execute("CREATE INDEX \"entries_by_payload_i\" ON entries(json_extract(record, '$.payload.i'))")
+    conn.close()
+    _point_root(db, "entries_by_payload_i", _leaf_page_of(db, "entries"))
+    rows = {t: _table(db, t) for t in ("meta", "entries", "tree")}
+    err = raises_code(
+        "STORAGE_ERROR", lambda: nucleus.Ledger.open("test", nucleus.SqliteStorage(db), modules=[_Tagged()])
+    )
+    assert err.details["reason"] == "corrupt" and "2nd reference" in err.message
+    assert {t: _table(db, t) for t in ("meta", "entries", "tree")} == rows
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True), modules=[_Tagged()]) as lg:
+        assert [r["payload"]["i"] for r in lg.query(moduleFilters={"tagged": {"i": 7}}).records] == [7]

@@ -541,6 +541,8 @@ class SqliteStorage:
         todo = [index for index in map(payload_index, fields) if self._indexes.get(index.name) != index.sql]
         if not todo:
             return
+        if any(index.name in self._indexes for index in todo):
+            self._require_sound_structure()  # dropping an index frees its pages: they must be its own
         with self._transaction() as conn:
             for index in todo:
                 conn.execute(f'DROP INDEX IF EXISTS "{index.name}"')
@@ -571,17 +573,21 @@ class SqliteStorage:
             if err.details.get("reason") != "corrupt":
                 raise
             sound = False  # not even a b-tree SQLite can walk (a root page pointed elsewhere)
-        if not sound:
-            try:
-                if self.read_only:
-                    raise StorageError("a read-only open rebuilds nothing")
-                self._require_sound_structure()
-                with self._transaction() as conn:
-                    conn.execute(f'REINDEX "{index.name}"')
-            except StorageError:
-                self._index_refused.add(index.name)
-                return False
+        if not sound and (self.read_only or not self._rebuilt(index)):
+            self._index_refused.add(index.name)
+            return False
         self._index_checked[index.name] = end
+        return True
+
+    def _rebuilt(self, index: SqliteIndex) -> bool:
+        """Rebuild ``index`` from the entries (``REINDEX``), in a file whose structure is sound: rebuilding an index
+        whose root page was pointed into another table would clear that table's pages. False when it was not."""
+        try:
+            self._require_sound_structure()
+            with self._transaction() as conn:
+                conn.execute(f'REINDEX "{index.name}"')
+        except StorageError:
+            return False
         return True
 
     def _require_sound_structure(self) -> None:
