@@ -185,35 +185,85 @@ def test_a_redefined_schema_index_is_left_unused(tmp_path: Path, read_only: bool
         assert _answers(lg, hashes) == honest
 
 
-def test_an_access_control_entry_hidden_by_the_stream_index_is_still_replayed(tmp_path: Path):
-    """Opening from a checkpoint replays access control from the ``nucleus.acl`` entries, found by stream: a stream
-    index that hides Alice's revocation would hand her write access back."""
-    db = tmp_path / "acl.db"
+def _acl_ledger(db: Path) -> tuple[int, int]:
+    """Alice made admin, five records, her admin revoked, five records: the revocation's seq and the length."""
     ctx = {"requesterOid": OWNER}
     with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory", owner=OWNER) as lg:
-        lg.acl.grant({"subjectOid": ALICE, "resourceOid": LEDGER, "action": "write", "grantedBy": OWNER}, ctx)
-        lg.append({"id": "a", "stream": "s", "timestamp": T0, "payload": {}}, {"requesterOid": ALICE})
-        assert lg.acl.revoke(ALICE, LEDGER, "write", ctx)
-        revoked_at = lg.query(stream="nucleus.acl", limit=10).total  # the revocation is the last acl entry
-        lg.append_batch([{"id": f"x{i}", "stream": "s", "timestamp": T0 + 1, "payload": {}} for i in range(5)], ctx)
+        lg.acl.grant({"subjectOid": ALICE, "resourceOid": LEDGER, "action": "admin", "grantedBy": OWNER}, ctx)
+        lg.append_batch([{"id": f"a{i}", "stream": "s", "timestamp": T0 + i, "payload": {}} for i in range(5)], ctx)
+        assert lg.acl.revoke(ALICE, LEDGER, "admin", ctx)
+        revoked = len(lg) - 1
+        lg.append_batch([{"id": f"b{i}", "stream": "s", "timestamp": T0 + 9, "payload": {}} for i in range(5)], ctx)
+        return revoked, len(lg)
+
+
+def test_opening_from_a_checkpoint_trusts_the_stream_index_until_a_full_verify(tmp_path: Path):
+    """Opening from a checkpoint replays access control from the ``nucleus.acl`` entries before it, found by stream,
+    and trusts what precedes the checkpoint (docs/ENGINE.md): a stream index that hides Alice's revocation gives her
+    admin back until ``verify()``, which replays every entry, as it finds an edited column there."""
+    db = tmp_path / "acl.db"
+    revoked, size = _acl_ledger(db)
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db, read_only=True)) as lg:
         cp = lg.checkpoint().to_json()
-    conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT seq FROM entries WHERE stream = 'nucleus.acl' ORDER BY seq").fetchall()
-    conn.close()
-    assert len(rows) == revoked_at
-    last_acl = rows[-1][0]
-    _forge(db, "entries_by_stream", f"CREATE INDEX {{name}} ON entries(stream, seq) WHERE seq <> {last_acl}")
+    _forge(db, "entries_by_stream", f"CREATE INDEX {{name}} ON entries(stream, seq) WHERE seq <> {revoked}")
     for read_only in (True, False):  # read-only first: it leaves the forgery in place
         storage = nucleus.SqliteStorage(db, read_only=read_only)
         with nucleus.Ledger.open("test", storage, acl="inMemory", checkpoint=cp, verify="from_checkpoint") as lg:
-            assert not lg.acl.check(ALICE, LEDGER, "write")
+            assert lg.acl.check(ALICE, LEDGER, "admin")  # the documented trust of this mode
+            lg.verify()
+            assert not lg.acl.check(ALICE, LEDGER, "admin")
             if not read_only:
                 raises_code(
                     "ACCESS_DENIED",
                     lambda lg=lg: lg.append(
-                        {"id": "b", "stream": "s", "timestamp": T0 + 2, "payload": {}}, {"requesterOid": ALICE}
+                        {"id": "c", "stream": "s", "timestamp": T0 + 20, "payload": {}}, {"requesterOid": ALICE}
                     ),
                 )
+    with nucleus.Ledger.open("test", nucleus.SqliteStorage(db), acl="inMemory") as lg:  # a full open: never
+        assert not lg.acl.check(ALICE, LEDGER, "admin") and len(lg) == size
+
+
+def test_a_hidden_revocation_does_not_pass_a_verification_in_chunks(tmp_path: Path):
+    """``nucleus verify`` walks a file in chunks, each replaying the access-control entries before it by stream.
+    The attacker hides Alice's revocation from the stream index and appends a grant she makes afterwards, hashed as
+    the engine would: the whole walk and the walk in chunks both refuse that grant."""
+    from nucleus._hashing import entry_hash
+    from nucleus._verify import EMPTY_TIP, verify_file
+
+    db = tmp_path / "acl.db"
+    revoked, size = _acl_ledger(db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    prev = conn.execute("SELECT hash FROM entries WHERE seq = ?", (size - 1,)).fetchone()[0]
+    grant = {
+        "subjectOid": "oid:onoal:human:mallory",
+        "resourceOid": LEDGER,
+        "action": "admin",
+        "grantedBy": ALICE,
+        "grantedAt": (T0 + 9) // 1000,
+    }
+    record = {"id": "grant", "stream": "nucleus.acl", "timestamp": T0 + 9, "payload": {"grant": grant}}
+    text = nucleus.canonicalize(record)
+    conn.execute(
+        "INSERT INTO entries (seq, hash, prev_hash, record_id, stream, timestamp, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (size, entry_hash("test", size, prev, text), prev, "grant", "nucleus.acl", T0 + 9, text.decode()),
+    )
+    conn.close()
+
+    def walk(limit: int | None) -> nucleus.ChainIntegrityError:
+        at = EMPTY_TIP
+        with pytest.raises(nucleus.ChainIntegrityError) as info:
+            while True:
+                at, done, *_ = verify_file(str(db), at, limit)
+                assert not done, "the forged grant was accepted"
+        return info.value
+
+    # First with the honest index: the chunks after the first share one check of it (the file's state is the same).
+    assert walk(4).seq == size
+    _forge(db, "entries_by_stream", f"CREATE INDEX {{name}} ON entries(stream, seq) WHERE seq <> {revoked}")
+    # The forgery changed the file, so what was found of the index before does not count for it now.
+    for limit in (4, None, revoked + 1):  # a chunk boundary right after the revocation, too
+        err = walk(limit)
+        assert (err.seq, err.kind) == (size, "acl") and "neither owner nor admin" in err.message
 
 
 # -- the tables' definitions and triggers ---------------------------------------------------------------------

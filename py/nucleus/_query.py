@@ -45,6 +45,10 @@ class QuerySpec:
     descending: bool = False
     end: int | None = None
     """Only entries with seq below this (the verified tip); None: every entry."""
+    trust_indexes: bool = False
+    """The caller takes a storage's indexes at their word about which entries match (what it finds is still tested
+    on the entries): opening from a checkpoint, which trusts what precedes the checkpoint until a full ``verify()``.
+    Otherwise a storage whose indexes may have been edited checks one before using it (docs/FORMAT.md §5)."""
 
     @property
     def includes_reserved(self) -> bool:

@@ -73,6 +73,11 @@ _WAL_HEAD = 32
 _FRAME_HEAD = 24  # a WAL frame: this header (page number, size, salts, checksums), then the page
 # A reading of a whole file that another process's checkpoint interrupted starts again, this often in all.
 _READ_ATTEMPTS = 3
+# What read-only opens found of the indexes they checked, by file and the state they read it in (_Guard.state):
+# index name → entries below this seq checked, or _REFUSED. `nucleus verify` reads a file in chunks, each a new
+# read-only open of the same unchanged file; without this each chunk would check the stream index again.
+_CHECKED_BY_STATE: dict[tuple[str, tuple[Any, ...]], dict[str, int]] = {}
+_REFUSED = -1
 _T = TypeVar("_T")
 
 
@@ -142,6 +147,11 @@ class _Guard:
         if log is None or self._log is None:
             return True
         return log[1] == self._log[1] and log[0] >= self._log[0]
+
+    @property
+    def state(self) -> tuple[Any, ...]:
+        """What the open read, as one value: equal for two opens that read the same files in the same state."""
+        return (self._db, self._log)
 
     def close(self) -> None:
         fd, self._fd = self._fd, None
@@ -552,16 +562,27 @@ class SqliteStorage:
             self._indexes[index.name] = index.sql
             self._index_checked[index.name] = size  # built from the entries just now
 
+    def _held(self, index: SqliteIndex) -> bool:
+        """Whether the file holds ``index`` as created here, and no check has found it wrong."""
+        return self._indexes.get(index.name, "") == index.sql and index.name not in self._index_refused
+
     def _usable(self, index: SqliteIndex, end: int) -> bool:
         """Whether a read may go through ``index`` for the entries below ``end``: the file has it, as created here,
         and it holds every entry below ``end`` it should, with its value, and nothing else (``SqliteIndex``). That
         is checked before the index's first use in a session, then for each new entry, since the file may have
         been edited; a failed check rebuilds the index from the entries, or in a read-only open leaves it unused
         (reads then walk the entries)."""
-        if self._indexes.get(index.name, "") != index.sql or index.name in self._index_refused:
+        if not self._held(index):
             return False
+        state = self._guard.state if self._guard is not None else None
         checked = self._index_checked.get(index.name)
+        if checked is None and state is not None:  # checked by an earlier read-only open of the same file state
+            checked = _CHECKED_BY_STATE.get((self.path, state), {}).get(index.name)
+            if checked == _REFUSED:
+                self._index_refused.add(index.name)
+                return False
         if checked is not None and checked >= end:
+            self._index_checked[index.name] = checked
             return True
         try:
             # The first check also counts: an entry the index lists twice or under a value it does not hold.
@@ -575,9 +596,21 @@ class SqliteStorage:
             sound = False  # not even a b-tree SQLite can walk (a root page pointed elsewhere)
         if not sound and (self.read_only or not self._rebuilt(index)):
             self._index_refused.add(index.name)
+            self._remember(state, index.name, _REFUSED)
             return False
         self._index_checked[index.name] = end
+        self._remember(state, index.name, end)
         return True
+
+    def _remember(self, state: tuple[Any, ...] | None, name: str, checked: int) -> None:
+        """Note what a read-only open found of an index, for the next open of the same file state (``_Guard``)."""
+        if state is None:
+            return
+        found = _CHECKED_BY_STATE.pop((self.path, state), {})
+        found[name] = checked
+        _CHECKED_BY_STATE[(self.path, state)] = found  # now the most recent
+        while len(_CHECKED_BY_STATE) > 8:
+            del _CHECKED_BY_STATE[next(iter(_CHECKED_BY_STATE))]
 
     def _rebuilt(self, index: SqliteIndex) -> bool:
         """Rebuild ``index`` from the entries (``REINDEX``), in a file whose structure is sound: rebuilding an index
@@ -692,7 +725,7 @@ class SqliteStorage:
         # (it could hide the entry): the check costs a walk of every entry, a lookup one seek.
         sql = f"SELECT {_COLUMNS} FROM entries {{}} WHERE hash = ? AND +hash = ? AND {_IN_CHAIN}"
         params = (entry_hash, entry_hash, end)
-        if self._indexes.get(BY_HASH.name, "") == BY_HASH.sql and BY_HASH.name not in self._index_refused:
+        if self._held(BY_HASH):
             found = self._read(sql.format(BY_HASH.clause), params)
             if found is not None:
                 return self._entry(found)
@@ -743,10 +776,13 @@ class SqliteStorage:
 
     def _query_index(self, spec: QuerySpec, end: int) -> SqliteIndex | None:
         """The one index a query goes through: the first usable of its id's, its payload fields' (in the order
-        given), its stream's and its timestamps'; None walks the entries in seq order."""
+        given), its stream's and its timestamps'; None walks the entries in seq order. ``spec.trust_indexes``
+        skips the check of one the file holds as created here."""
         candidates = [BY_COLUMN["record_id"]] if spec.record_id is not None else []
         candidates += [payload_index(field) for field, _ in spec.conditions]
         candidates += [BY_COLUMN[column] for column, op, _ in spec.column_filters() if column != "record_id"]
+        if spec.trust_indexes:
+            return next(filter(self._held, candidates), None)
         return next((index for index in candidates if self._usable(index, end)), None)
 
     def rows(self, start_seq: int = 0) -> Iterator[StoredRow]:
