@@ -1,8 +1,8 @@
 /**
  * Scale (issue 11): SQLite ledgers of 10,000, 100,000 and 1,000,000 entries under Node, each read in fresh child
  * processes: open + full verify (wall, CPU, peak RSS, RSS added over the started runtime), a query by stream (the
- * first page and a page deep in), getById, export to a file, checkpoint + an inclusion proof. Prints a table and
- * writes bench/results/scale.json.
+ * first page and a page deep in), getById, export to a file, checkpoint + an inclusion proof, `nucleus verify` by
+ * the package's bin. Prints a table and writes bench/results/scale.json.
  *
  *   node bench/bench_scale.mjs                          # 10K, 100K and 1M (the 1M ledger is built once: minutes)
  *   node bench/bench_scale.mjs --sizes 10000,100000     # smaller ledgers only
@@ -222,6 +222,15 @@ function child(kind, size, extra = []) {
   return JSON.parse(lines[lines.length - 1]);
 }
 
+/** `nucleus verify` of the ledger by the package's own bin, in 10,000-entry chunks, each a read-only open: wall ms. */
+function cliVerify(size) {
+  const t0 = performance.now();
+  const p = spawnSync(process.execPath, [join(resolve(opts.package), "dist", "cli.js"), "verify", ledgerPath(size)], { encoding: "utf8" });
+  const wall = performance.now() - t0;
+  if (p.status !== 0) throw new Error(`nucleus verify ${size} failed:\n${p.stderr}`);
+  return wall;
+}
+
 const fmt = (x) => (x === null || x === undefined ? "–" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 async function main() {
@@ -242,7 +251,9 @@ async function main() {
     const exports = [];
     const wholes = [];
     const warm = [];
+    const cli = [];
     for (let r = 0; r < rounds; r++) {
+      cli.push(cliVerify(size));
       reads.push(child("read", size));
       warm.push(child("warm-open", size));
       exports.push(child("export", size, ["--mode", "stream"]));
@@ -257,6 +268,7 @@ async function main() {
       open_added_mb: pick(reads, (r) => r.open.added),
       open_peak_mb: pick(reads, (r) => r.open.peak),
       open_over_start_peak_mb: pick(reads, (r) => r.open.overPeak),
+      cli_verify_wall_ms: median(cli),
       warm_open_wall_ms: pick(warm, (r) => r.wall),
       warm_open_cpu_ms: pick(warm, (r) => r.cpu),
       warm_open_added_mb: pick(warm, (r) => r.added),
@@ -296,6 +308,7 @@ async function main() {
     ["the same after a 1,000-entry open, CPU ms", "warm_open_cpu_ms"],
     ["the same after a 1,000-entry open, added RSS MB", "warm_open_added_mb"],
     ["the same after a 1,000-entry open, peak RSS MB", "warm_open_peak_mb"],
+    ["`nucleus verify` (npm bin, chunks of 10,000), wall ms", "cli_verify_wall_ms"],
     ["the session's first query by stream (checks its index), ms", "first_query_ms"],
     ["the session's first getById (checks its index), ms", "first_get_by_id_ms"],
     ["the session's first get by hash (a hit needs no check), ms", "first_get_ms"],
