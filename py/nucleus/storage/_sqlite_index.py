@@ -15,6 +15,13 @@ from dataclasses import dataclass
 
 # The lowest seq SQLite can store: a walk from it reaches a row at a negative seq too.
 MIN_SEQ = -(2**63)
+# Every row of entries, counted on the table itself (SQLite would count its smallest index, which may be forged).
+COUNT_ROWS = f"SELECT count(*) FROM entries NOT INDEXED WHERE seq >= {MIN_SEQ}"
+
+
+def _on(expression: str, alias: str) -> str:
+    """``expression`` with its ``{t}.`` naming the table called ``alias`` (empty: unqualified)."""
+    return expression.replace("{t}.", f"{alias}." if alias else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +37,7 @@ class SqliteIndex:
 
     def terms(self, alias: str) -> tuple[str, str]:
         """``(holds, value)`` for the table called ``alias`` (empty: unqualified)."""
-        t = f"{alias}." if alias else ""
-        return self.holds.replace("{t}.", t), self.value.replace("{t}.", t)
+        return _on(self.holds, alias), _on(self.value, alias)
 
     @property
     def clause(self) -> str:
@@ -54,7 +60,7 @@ class SqliteIndex:
         listed under a wrong value or listed twice (each entry's own listing is one of those counted)."""
         holds, value = self.terms("")
         return (
-            f"SELECT count(*) FROM entries NOT INDEXED WHERE seq >= {MIN_SEQ} AND {holds} AND {value} IS NOT NULL",
+            f"{COUNT_ROWS} AND {holds} AND {value} IS NOT NULL",
             f"SELECT count(*) FROM entries {self.clause} WHERE {holds} AND {value} IS NOT NULL",
         )
 
@@ -86,5 +92,4 @@ def payload_index(field: str) -> SqliteIndex:
     name = PAYLOAD_PREFIX + "".join(f"^{c.lower()}" if c.isupper() else c for c in field)
     holds = f"instr({{t}}.record, '\"{field}\":') > 0"
     value = f"json_extract({{t}}.record, '$.payload.{field}')"
-    plain_holds, plain_value = holds.replace("{t}.", ""), value.replace("{t}.", "")
-    return SqliteIndex(name, f'CREATE INDEX "{name}" ON entries({plain_value}) WHERE {plain_holds}', holds, value)
+    return SqliteIndex(name, f'CREATE INDEX "{name}" ON entries({_on(value, "")}) WHERE {_on(holds, "")}', holds, value)

@@ -36,7 +36,7 @@ from ._schema import (
     schema_tables,
     schema_tokens,
 )
-from ._sqlite_index import BY_COLUMN, BY_HASH, MIN_SEQ, SqliteIndex, payload_index
+from ._sqlite_index import BY_COLUMN, BY_HASH, COUNT_ROWS, MIN_SEQ, SqliteIndex, payload_index
 
 IN_EMSCRIPTEN = sys.platform == "emscripten"
 _SQLITE_CORRUPT = 11  # SQLite's primary result code for a malformed database
@@ -557,7 +557,7 @@ class SqliteStorage:
             for index in todo:
                 conn.execute(f'DROP INDEX IF EXISTS "{index.name}"')
                 conn.execute(index.sql)
-            size = conn.execute(f"SELECT count(*) FROM entries NOT INDEXED WHERE seq >= {MIN_SEQ}").fetchone()[0]
+            size = conn.execute(COUNT_ROWS).fetchone()[0]
         for index in todo:
             self._indexes[index.name] = index.sql
             self._index_checked[index.name] = size  # built from the entries just now
@@ -714,8 +714,7 @@ class SqliteStorage:
         return self._entry(self._read(f"SELECT {_COLUMNS} FROM entries NOT INDEXED ORDER BY seq DESC LIMIT 1"))
 
     def count(self) -> int:
-        # Counted on the table: SQLite would count the entries of its smallest index, which is not checked here.
-        row = self._read(f"SELECT count(*) FROM entries NOT INDEXED WHERE seq >= {MIN_SEQ}")
+        row = self._read(COUNT_ROWS)
         assert row is not None
         return int(row[0])
 
